@@ -1,0 +1,109 @@
+"""Reads ``spec/`` into typed documents, checking everything in one pass.
+
+Layout: ``standard.yaml``, ``codesets.yaml``, ``errata.yaml`` and one
+``records/<key>.yaml`` per record type listed in ``standard.yaml``. Every
+problem (syntax, shape, cross-reference) is collected and raised together as a
+``SpecError``; nothing downstream ever sees a spec that failed here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from codegen.binding import Binder
+from codegen.loader_paths import CODESETS_FILE, ERRATA_FILE, RECORDS_DIR, STANDARD_FILE, record_file
+from codegen.problems import SpecError, SpecProblem
+from codegen.spec_checks import check_docs
+from codegen.spec_docs import (
+    CodeSetsDoc,
+    ErrataDoc,
+    RecordDoc,
+    SpecDocs,
+    StandardDoc,
+)
+from codegen.spec_yaml import read_yaml
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    docs: SpecDocs
+    # Spec-relative path → file text, exactly as read (for hashing and layout checks).
+    texts: dict[str, str]
+
+    @property
+    def hash(self) -> str:
+        return spec_hash(self.texts)
+
+
+def spec_hash(texts: dict[str, str]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(texts):
+        digest.update(path.encode() + b"\0" + texts[path].encode() + b"\0")
+    return digest.hexdigest()
+
+
+def load_spec(spec_dir: Path) -> LoadedSpec:
+    problems: list[SpecProblem] = []
+    texts: dict[str, str] = {}
+
+    def bind(rel: str, cls: type) -> object | None:
+        path = spec_dir / rel
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            problems.append(SpecProblem(f"spec/{rel}", "(file)", "文件不存在 (file missing)"))
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(SpecProblem(f"spec/{rel}", "(file)", f"无法读取：{exc}"))
+            return None
+        texts[rel] = text
+        data = read_yaml(text, f"spec/{rel}", problems)
+        if data is None:
+            if not any(p.file == f"spec/{rel}" for p in problems):
+                problems.append(SpecProblem(f"spec/{rel}", "(document)", "文件为空"))
+            return None
+        binder = Binder(f"spec/{rel}")
+        result = binder.parse(cls, data)
+        problems.extend(binder.problems)
+        return result
+
+    if not spec_dir.is_dir():
+        raise SpecError([SpecProblem(str(spec_dir), "(directory)", "规范目录不存在")])
+
+    standard = bind(STANDARD_FILE, StandardDoc)
+    codesets = bind(CODESETS_FILE, CodeSetsDoc)
+    errata = bind(ERRATA_FILE, ErrataDoc)
+
+    records: list[RecordDoc] = []
+    listed: tuple[str, ...] = standard.records if isinstance(standard, StandardDoc) else ()
+    for key in listed:
+        record = bind(record_file(key), RecordDoc)
+        if isinstance(record, RecordDoc):
+            if record.key != key:
+                problems.append(
+                    SpecProblem(f"spec/{record_file(key)}", "key", f"应为 {key!r}（与文件名一致）")
+                )
+            records.append(record)
+    records_dir = spec_dir / RECORDS_DIR
+    if records_dir.is_dir():
+        for path in sorted(records_dir.iterdir()):
+            if path.suffix in (".yaml", ".yml") and path.stem not in listed:
+                problems.append(
+                    SpecProblem(
+                        f"spec/{RECORDS_DIR}/{path.name}",
+                        "(file)",
+                        "记录文件未列入 standard.yaml 的 records (not listed in standard.yaml)",
+                    )
+                )
+
+    if problems:
+        raise SpecError(problems)
+    assert isinstance(standard, StandardDoc)
+    assert isinstance(codesets, CodeSetsDoc)
+    assert isinstance(errata, ErrataDoc)
+    docs = SpecDocs(standard, codesets, tuple(records), errata)
+    problems.extend(check_docs(docs))
+    if problems:
+        raise SpecError(problems)
+    return LoadedSpec(docs, texts)

@@ -1,0 +1,241 @@
+"""Builds the frozen model from checked spec documents (one direction only)."""
+
+from __future__ import annotations
+
+import re
+
+from codegen import naming, patterns
+from codegen.derived import reconciliation_codeset
+from codegen.examples import example_value
+from codegen.loader import LoadedSpec
+from codegen.model import (
+    Code,
+    CodeSet,
+    Condition,
+    DatetimeSpec,
+    Endpoint,
+    Field,
+    Format,
+    Model,
+    PairedLists,
+    PropertyKind,
+    Record,
+    RequiredIf,
+    Rule,
+)
+from codegen.spec_docs import FieldDoc, RecordDoc, RuleDoc, SpecDocs
+from codegen.wire_types import Kind, WireType, parse_wire_type
+
+PACKAGE = "gdzw_uppro"
+STRFTIME = "%Y-%m-%d %H:%M:%S"
+
+
+def build_model(spec: LoadedSpec) -> Model:
+    docs = spec.docs
+    std = docs.standard
+    fragments: dict[str, str] = {}
+    for frag in std.fragments:
+        fragments[frag.id] = patterns.expand(frag.pattern, fragments)
+    formats = {
+        f.id: Format(
+            id=f.id,
+            label=f.label,
+            pattern=(p := patterns.expand(f.pattern, fragments)),
+            json_pattern=patterns.anchored(p),
+            description=f.description,
+            clause=f.clause,
+            constant_name=f"_RE_{f.id.upper()}",
+        )
+        for f in std.formats
+    }
+    dt_pattern = patterns.expand(std.datetime.pattern, fragments)
+    datetime = DatetimeSpec(
+        format=std.datetime.format,
+        strftime=STRFTIME,
+        printed_type=std.datetime.printed_type,
+        pattern=dt_pattern,
+        json_pattern=patterns.anchored(dt_pattern),
+        utc_offset=std.datetime.utc_offset,
+        timezone_label=std.datetime.timezone_label,
+        clause=std.datetime.clause,
+        constant_name="_RE_DATETIME",
+    )
+    codeset_docs = docs.codesets.codesets + (reconciliation_codeset(docs.records),)
+    codesets = {
+        cs.id: CodeSet(
+            id=cs.id,
+            name=cs.name,
+            clause=cs.clause,
+            table=cs.table,
+            python_name=cs.python_name,
+            constant_name=f"_CODES_{cs.id.upper()}",
+            codes=tuple(
+                Code(c.code, c.label, c.python_name or naming.default_member_name(c.code))
+                for c in cs.codes
+            ),
+        )
+        for cs in codeset_docs
+    }
+    aliases = _aliases(docs)
+    records = tuple(
+        _record(doc, std.gateway.path_prefix, codesets, formats, aliases, docs)
+        for doc in docs.records
+    )
+    year = re.search(r"(\d{4})$", std.standard.id)
+    return Model(
+        standard=std.standard,
+        edition=std.transcription.edition,
+        version=f"{year.group(1) if year else '0'}.{std.transcription.edition}",
+        spec_hash=spec.hash,
+        package=PACKAGE,
+        semantics=std.semantics,
+        datetime=datetime,
+        formats=tuple(formats.values()),
+        codesets=tuple(codesets.values()),
+        records=records,
+        gateway=std.gateway,
+        problem_codes=std.problem_codes,
+        errata=docs.errata.errata,
+    )
+
+
+def _aliases(docs: SpecDocs) -> dict[tuple[str, str], tuple[str, ...]]:
+    out: dict[tuple[str, str], tuple[str, ...]] = {}
+    for erratum in docs.errata.errata:
+        for alias in erratum.aliases:
+            key = (alias.record, alias.field)
+            out[key] = out.get(key, ()) + (alias.alias,)
+    return out
+
+
+def _record(
+    doc: RecordDoc,
+    prefix: str,
+    codesets: dict[str, CodeSet],
+    formats: dict[str, Format],
+    aliases: dict[tuple[str, str], tuple[str, ...]],
+    docs: SpecDocs,
+) -> Record:
+    fields = tuple(
+        _field(doc, f, codesets, formats, aliases.get((doc.key, f.name), ())) for f in doc.fields
+    )
+    by_name = {f.wire_name: f for f in fields}
+    rules = tuple(_rule(r, by_name) for r in doc.rules)
+    endpoints = tuple(
+        Endpoint(
+            record_key=doc.key,
+            operation=op.id,
+            path=f"{prefix}/{doc.key}/{op.path}",
+            label=op.label,
+            batch=op.batch,
+            operation_id=f"{doc.key}{_pascal(op.id)}",
+            summary=doc.interface if not op.batch else doc.interface.replace("采集接口", "批量采集接口").replace("上报接口", "批量上报接口"),
+        )
+        for op in docs.standard.gateway.operations
+    )
+    return Record(
+        key=doc.key,
+        label=doc.label,
+        interface=doc.interface,
+        clause=doc.clause,
+        table=doc.table,
+        reply_table=doc.reply_table,
+        python_name=doc.python_name,
+        validator_name=f"validate_{doc.key}",
+        fields=fields,
+        rules=rules,
+        reconciliation_table=doc.reconciliation_table,
+        reconciliation_table_inferred=doc.reconciliation_table_inferred,
+        endpoints=endpoints,
+        schema_file=f"{doc.key}.schema.json",
+        example={f.wire_name: f.example for f in fields},
+    )
+
+
+def _field(
+    record: RecordDoc,
+    doc: FieldDoc,
+    codesets: dict[str, CodeSet],
+    formats: dict[str, Format],
+    aliases: tuple[str, ...],
+) -> Field:
+    wire = parse_wire_type(doc.type)
+    assert wire is not None  # checked by the loader
+    codeset = codesets[doc.codeset] if doc.codeset else None
+    kind = _kind(wire, codeset, doc.separator)
+    python_name = doc.python_name or naming.snake_case(doc.name)
+    return Field(
+        wire_name=doc.name,
+        label=doc.label,
+        label_origin=doc.label_origin,
+        description=doc.description,
+        required=doc.required,
+        wire_type=wire,
+        printed_type=wire.printed if wire.kind is not Kind.DATETIME else "DateTime",
+        kind=kind,
+        max_length=wire.size if wire.kind in (Kind.STRING, Kind.DATETIME) else None,
+        minimum=doc.minimum,
+        maximum=doc.maximum,
+        codeset=codeset,
+        separator=doc.separator,
+        format=formats[doc.format] if doc.format else None,
+        python_name=python_name,
+        python_type=_python_type(kind, codeset, doc.required),
+        aliases=aliases,
+        source=record.table,
+        note=doc.note,
+        constant_name=f"_F_{record.key.upper()}_{python_name.upper()}",
+        example=example_value(
+            record.key,
+            doc.name,
+            doc.label,
+            wire,
+            codeset,
+            formats[doc.format] if doc.format else None,
+            doc.example,
+        ),
+    )
+
+
+def _kind(wire: WireType, codeset: CodeSet | None, separator: str | None) -> PropertyKind:
+    if wire.kind is Kind.DATETIME:
+        return "datetime"
+    if wire.kind in (Kind.INT, Kind.LONG):
+        return "integer"
+    if wire.kind is Kind.DOUBLE:
+        return "number"
+    if codeset is not None:
+        return "code_list" if separator else "code"
+    return "string_list" if separator else "string"
+
+
+def _python_type(kind: PropertyKind, codeset: CodeSet | None, required: bool) -> str:
+    base = {
+        "string": "str",
+        "string_list": "tuple[str, ...]",
+        "code": codeset.python_name if codeset else "",
+        "code_list": f"tuple[{codeset.python_name if codeset else ''}, ...]",
+        "integer": "int",
+        "number": "float",
+        "datetime": "datetime",
+    }[kind]
+    return base if required else f"{base} | None"
+
+
+def _rule(doc: RuleDoc, fields: dict[str, Field]) -> Rule:
+    if doc.kind == "required_if":
+        assert doc.field is not None
+        return RequiredIf(
+            id=doc.id,
+            text=doc.text,
+            clause=doc.clause,
+            field=fields[doc.field],
+            when=tuple(Condition(fields[c.field], c.op, c.values) for c in doc.when),
+        )
+    first, second = (fields[name] for name in doc.fields)
+    assert first.separator is not None
+    return PairedLists(doc.id, doc.text, doc.clause, (first, second), first.separator)
+
+
+def _pascal(snake: str) -> str:
+    return "".join(part.capitalize() for part in snake.split("_"))

@@ -1,0 +1,29 @@
+"""Problems found in the spec itself, reported with file and field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    file: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.path}: {self.message}"
+
+
+class SpecError(Exception):
+    """The spec has problems; every one is listed, none is fatal alone."""
+
+    def __init__(self, problems: list[SpecProblem]) -> None:
+        # Grouped by file, each file's problems in the order they were found.
+        self.problems = sorted(problems, key=lambda p: p.file)
+        super().__init__(f"{len(self.problems)} problem(s) in the spec")
+
+    def report(self) -> str:
+        lines = [f"规范文件有 {len(self.problems)} 处问题 (spec has {len(self.problems)} problem(s)):"]
+        lines += [f"  {p}" for p in self.problems]
+        return "\n".join(lines)

@@ -1,0 +1,302 @@
+"""Cross-reference and consistency checks over the parsed spec documents.
+
+Shape errors are caught while binding; these checks need the whole spec (a
+field naming a code set, a rule naming a field, an alias clashing with another
+after case-folding). Every check appends; none stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from codegen import naming, patterns
+from codegen.derived import reconciliation_codeset
+from codegen.loader_paths import CODESETS, ERRATA, STANDARD, record_path
+from codegen.problem_codes import PROBLEM_CODES
+from codegen.problems import SpecProblem
+from codegen.spec_docs import CodeSetDoc, RecordDoc, SpecDocs
+from codegen.wire_types import Kind, parse_wire_type
+
+SEPARATORS = ("^", ";")
+
+
+@dataclass
+class _Checker:
+    docs: SpecDocs
+    problems: list[SpecProblem] = field(default_factory=list)
+
+    def add(self, file: str, path: str, message: str) -> None:
+        self.problems.append(SpecProblem(file, path, message))
+
+    def unique(self, file: str, path: str, items: Iterable[tuple[str, str]], what: str) -> None:
+        """``items`` are (item path, value); reports each value seen before (case-folded)."""
+        seen: dict[str, str] = {}
+        for item_path, value in items:
+            folded = value.casefold()
+            if folded in seen:
+                self.add(file, f"{path}{item_path}", f"{what} {value!r} 重复（与 {seen[folded]} 相同）")
+            else:
+                seen[folded] = item_path
+
+
+def check_docs(docs: SpecDocs) -> list[SpecProblem]:
+    checker = _Checker(docs)
+    fragments = _check_standard(checker)
+    codesets = _check_codesets(checker)
+    derived = reconciliation_codeset(docs.records)
+    if derived.id in codesets:
+        checker.add(CODESETS, "codesets", f"代码集 id {derived.id!r} 由记录文件的 reconciliation_table 生成，不能另行定义")
+    codesets[derived.id] = derived
+    formats = {f.id for f in docs.standard.formats}
+    class_names: dict[str, str] = {cs.python_name: CODESETS for cs in docs.codesets.codesets}
+    tables: dict[str, str] = {}
+    for record in docs.records:
+        _check_record(checker, record, codesets, formats, class_names, tables)
+    _check_errata(checker)
+    del fragments
+    return checker.problems
+
+
+def _check_standard(c: _Checker) -> dict[str, str]:
+    std = c.docs.standard
+    for i, key in enumerate(std.records):
+        if not naming.is_snake_identifier(key):
+            c.add(STANDARD, f"records[{i}]", f"记录键 {key!r} 应为小写 ASCII 标识符")
+    c.unique(STANDARD, "records", ((f"[{i}]", k) for i, k in enumerate(std.records)), "记录键")
+
+    expanded: dict[str, str] = {}
+    for i, frag in enumerate(std.fragments):
+        path = f"fragments[{i}]<{frag.id}>.pattern"
+        expanded_pattern = _expand_checked(c, STANDARD, path, frag.pattern, expanded)
+        if expanded_pattern is not None:
+            expanded[frag.id] = expanded_pattern
+    c.unique(STANDARD, "fragments", ((f"[{i}]", f.id) for i, f in enumerate(std.fragments)), "id")
+    for i, fmt in enumerate(std.formats):
+        _expand_checked(c, STANDARD, f"formats[{i}]<{fmt.id}>.pattern", fmt.pattern, expanded)
+        if not fmt.label.strip():
+            c.add(STANDARD, f"formats[{i}]<{fmt.id}>.label", "缺少中文名称")
+    c.unique(STANDARD, "formats", ((f"[{i}]", f.id) for i, f in enumerate(std.formats)), "id")
+    _expand_checked(c, STANDARD, "datetime.pattern", std.datetime.pattern, expanded)
+
+    gw = std.gateway
+    for i, env in enumerate(gw.environments):
+        if not env.api_root.startswith("https://") or env.api_root.endswith("/"):
+            c.add(STANDARD, f"gateway.environments[{i}].api_root", "应以 https:// 开头且不以 / 结尾")
+    c.unique(STANDARD, "gateway.environments", _ids(gw.environments), "id")
+    c.unique(STANDARD, "gateway.operations", _ids(gw.operations), "id")
+    c.unique(STANDARD, "gateway.headers", ((f"[{i}]", h.name) for i, h in enumerate(gw.headers)), "请求头")
+    if not gw.path_prefix.startswith("/") or gw.path_prefix.endswith("/"):
+        c.add(STANDARD, "gateway.path_prefix", "应以 / 开头且不以 / 结尾")
+    if gw.batch_max_records < 1:
+        c.add(STANDARD, "gateway.batch_max_records", "应为正整数")
+    if gw.body_max_bytes < 1024:
+        c.add(STANDARD, "gateway.body_max_bytes", "应不小于 1024")
+    for i, part in enumerate(gw.signature.concatenation):
+        if part not in ("timestamp", "token", "nonce"):
+            c.add(STANDARD, f"gateway.signature.concatenation[{i}]", f"未知的签名要素 {part!r}")
+
+    defined = [p.code for p in std.problem_codes]
+    c.unique(STANDARD, "problem_codes", ((f"[{i}]", code) for i, code in enumerate(defined)), "code")
+    for code in sorted(set(PROBLEM_CODES) - set(defined)):
+        c.add(STANDARD, "problem_codes", f"缺少问题代码 {code!r} 的中文说明")
+    for i, code in enumerate(defined):
+        if code not in PROBLEM_CODES:
+            c.add(STANDARD, f"problem_codes[{i}]", f"未知的问题代码 {code!r}（校验器不会产生它）")
+    return expanded
+
+
+def _expand_checked(
+    c: _Checker, file: str, path: str, pattern: str, fragments: dict[str, str]
+) -> str | None:
+    unknown = [name for name in patterns.references(pattern) if name not in fragments]
+    for name in unknown:
+        c.add(file, path, f"引用了未定义（或定义在其后）的片段 ${{{name}}}")
+    for reason in patterns.portability_problems(pattern):
+        c.add(file, path, f"不可移植的正则写法：{reason}")
+    if unknown:
+        return None
+    expanded = patterns.expand(pattern, fragments)
+    error = patterns.compile_problem(expanded)
+    if error:
+        c.add(file, path, error)
+        return None
+    return expanded
+
+
+def _check_codesets(c: _Checker) -> dict[str, CodeSetDoc]:
+    sets = c.docs.codesets.codesets
+    c.unique(CODESETS, "codesets", _ids(sets), "id")
+    c.unique(CODESETS, "codesets", ((f"[{i}].python_name", s.python_name) for i, s in enumerate(sets)), "类名")
+    for i, cs in enumerate(sets):
+        base = f"codesets[{i}]<{cs.id}>"
+        if not naming.is_snake_identifier(cs.id):
+            c.add(CODESETS, f"{base}.id", "应为小写 ASCII 标识符")
+        if not naming.is_class_name(cs.python_name):
+            c.add(CODESETS, f"{base}.python_name", f"{cs.python_name!r} 不是合法的类名")
+        if not cs.codes:
+            c.add(CODESETS, f"{base}.codes", "代码集为空")
+        c.unique(CODESETS, f"{base}.codes", ((f"[{j}]", k.code) for j, k in enumerate(cs.codes)), "代码")
+        members = [
+            (f"[{j}].python_name", k.python_name or naming.default_member_name(k.code))
+            for j, k in enumerate(cs.codes)
+        ]
+        c.unique(CODESETS, f"{base}.codes", members, "成员名")
+        for j, code in enumerate(cs.codes):
+            cpath = f"{base}.codes[{j}]<{code.code}>"
+            if not code.code or code.code != code.code.strip() or any(s in code.code for s in SEPARATORS):
+                c.add(CODESETS, f"{cpath}.code", "代码不能为空、含首尾空白或分隔符 ^ ;")
+            if not code.label.strip():
+                c.add(CODESETS, f"{cpath}.label", "缺少中文名称")
+            if code.python_name is not None and not naming.is_member_name(code.python_name):
+                c.add(CODESETS, f"{cpath}.python_name", f"{code.python_name!r} 不是合法的成员名（大写）")
+    return {cs.id: cs for cs in sets}
+
+
+def _check_record(
+    c: _Checker,
+    record: RecordDoc,
+    codesets: dict[str, CodeSetDoc],
+    formats: set[str],
+    class_names: dict[str, str],
+    tables: dict[str, str],
+) -> None:
+    file = record_path(record.key)
+    if not naming.is_class_name(record.python_name):
+        c.add(file, "python_name", f"{record.python_name!r} 不是合法的类名")
+    elif record.python_name in class_names:
+        c.add(file, "python_name", f"类名 {record.python_name!r} 已被 {class_names[record.python_name]} 使用")
+    else:
+        class_names[record.python_name] = file
+    if record.reconciliation_table is not None:
+        if record.reconciliation_table in tables:
+            c.add(file, "reconciliation_table", f"与 {tables[record.reconciliation_table]} 重复")
+        tables[record.reconciliation_table] = file
+
+    if not record.fields:
+        c.add(file, "fields", "记录没有字段")
+    c.unique(file, "fields", ((f"[{i}].name", f.name) for i, f in enumerate(record.fields)), "字段名")
+    py_names = [
+        (f"[{i}].python_name", f.python_name or naming.snake_case(f.name))
+        for i, f in enumerate(record.fields)
+    ]
+    c.unique(file, "fields", py_names, "Python 属性名")
+    by_name = {f.name: f for f in record.fields}
+
+    for i, f in enumerate(record.fields):
+        path = f"fields[{i}]<{f.name}>"
+        if not naming.is_identifier(f.name):
+            c.add(file, f"{path}.name", "字段名应为 ASCII 标识符")
+        if not f.label.strip():
+            c.add(file, f"{path}.label", "缺少中文名称 (missing label)")
+        if f.python_name is not None and not naming.is_snake_identifier(f.python_name):
+            c.add(file, f"{path}.python_name", f"{f.python_name!r} 不是合法的 snake_case 属性名")
+        wire = parse_wire_type(f.type)
+        if wire is None:
+            c.add(file, f"{path}.type", f"无法识别的类型 {f.type!r}；应为 String(n)、Int(n)、Long(n)、Double(n) 或 DateTime")
+            continue
+        if wire.is_numeric:
+            if f.minimum is None or f.maximum is None:
+                c.add(file, path, f"数值字段须写明 minimum 与 maximum（{f.type} 允许 {wire.admissible_range()}）")
+            else:
+                low, high = wire.admissible_range()
+                if not low <= f.minimum <= f.maximum <= high:
+                    c.add(file, path, f"取值范围 [{f.minimum}, {f.maximum}] 超出 {f.type} 允许的 [{low}, {high}]")
+        elif f.minimum is not None or f.maximum is not None:
+            c.add(file, path, f"{f.type} 不是数值类型，不应有 minimum/maximum")
+        if f.codeset is not None:
+            cs = codesets.get(f.codeset)
+            if cs is None:
+                c.add(file, f"{path}.codeset", f"未知的代码集 {f.codeset!r}")
+            elif wire.kind is not Kind.STRING:
+                c.add(file, f"{path}.codeset", "只有 String 字段可以引用代码集")
+            else:
+                too_long = [k.code for k in cs.codes if len(k.code) > wire.size]
+                if too_long and f.separator is None:
+                    c.add(file, f"{path}.codeset", f"代码 {too_long} 超出字段长度 {wire.size}")
+        if f.format is not None and f.format not in formats:
+            c.add(file, f"{path}.format", f"未知的格式 {f.format!r}")
+        if f.separator is not None:
+            if f.separator not in SEPARATORS:
+                c.add(file, f"{path}.separator", f"分隔符应为 {' 或 '.join(SEPARATORS)}")
+            if wire.kind is not Kind.STRING:
+                c.add(file, f"{path}.separator", "只有 String 字段可以有多个取值")
+
+    c.unique(file, "rules", _ids(record.rules), "规则 id")
+    for i, rule in enumerate(record.rules):
+        path = f"rules[{i}]<{rule.id}>"
+        if rule.kind == "required_if":
+            if rule.field is None or not rule.when or rule.fields:
+                c.add(file, path, "required_if 规则须有 field 和 when，且不应有 fields")
+            if rule.field is not None and rule.field not in by_name:
+                c.add(file, f"{path}.field", f"未知字段 {rule.field!r}")
+            for j, cond in enumerate(rule.when):
+                cpath = f"{path}.when[{j}]"
+                target = by_name.get(cond.field)
+                if target is None:
+                    c.add(file, f"{cpath}.field", f"未知字段 {cond.field!r}")
+                    continue
+                if cond.op == "present":
+                    if cond.values:
+                        c.add(file, f"{cpath}.values", "present 条件不应有 values")
+                    continue
+                if not cond.values:
+                    c.add(file, f"{cpath}.values", f"{cond.op} 条件须列出取值")
+                if cond.op == "any_part_in" and target.separator is None:
+                    c.add(file, f"{cpath}.op", f"字段 {cond.field} 不是多值字段，不能用 any_part_in")
+                cs = codesets.get(target.codeset or "")
+                if cs is not None:
+                    known = {k.code for k in cs.codes}
+                    for value in cond.values:
+                        if value not in known:
+                            c.add(file, f"{cpath}.values", f"{value!r} 不在代码集 {cs.id} 中")
+        else:
+            if rule.field is not None or rule.when or len(rule.fields) != 2:
+                c.add(file, path, "paired_lists 规则须恰有两个 fields，且不应有 field/when")
+            seps = set()
+            for j, name in enumerate(rule.fields):
+                target = by_name.get(name)
+                if target is None:
+                    c.add(file, f"{path}.fields[{j}]", f"未知字段 {name!r}")
+                elif target.separator is None:
+                    c.add(file, f"{path}.fields[{j}]", f"字段 {name} 不是多值字段")
+                else:
+                    seps.add(target.separator)
+            if len(seps) > 1:
+                c.add(file, f"{path}.fields", "成对字段的分隔符不一致")
+
+
+def _check_errata(c: _Checker) -> None:
+    errata = c.docs.errata.errata
+    records = {r.key: r for r in c.docs.records}
+    c.unique(ERRATA, "errata", _ids(errata), "id")
+    aliases: dict[str, dict[str, str]] = {key: {} for key in records}
+    for key, record in records.items():
+        for f in record.fields:
+            aliases[key][f.name.casefold()] = f"字段 {f.name}"
+    for i, erratum in enumerate(errata):
+        base = f"errata[{i}]<{erratum.id}>"
+        if not erratum.places:
+            c.add(ERRATA, f"{base}.places", "至少列出一处原文")
+        if not erratum.resolution.strip():
+            c.add(ERRATA, f"{base}.resolution", "缺少处理决定")
+        for j, alias in enumerate(erratum.aliases):
+            apath = f"{base}.aliases[{j}]<{alias.alias}>"
+            record = records.get(alias.record)
+            if record is None:
+                c.add(ERRATA, f"{apath}.record", f"未知的记录类型 {alias.record!r}")
+                continue
+            if alias.field not in {f.name for f in record.fields}:
+                c.add(ERRATA, f"{apath}.field", f"{alias.record} 没有字段 {alias.field!r}")
+            if not naming.is_identifier(alias.alias):
+                c.add(ERRATA, f"{apath}.alias", "别名应为 ASCII 标识符")
+            folded = alias.alias.casefold()
+            clash = aliases[alias.record].get(folded)
+            if clash is not None:
+                c.add(ERRATA, f"{apath}.alias", f"别名 {alias.alias!r} 忽略大小写后与{clash}冲突")
+            else:
+                aliases[alias.record][folded] = f"别名 {alias.alias}"
+
+
+def _ids(items: Iterable[object]) -> Iterable[tuple[str, str]]:
+    return ((f"[{i}].id", str(getattr(item, "id"))) for i, item in enumerate(items))

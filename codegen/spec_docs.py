@@ -1,0 +1,268 @@
+"""The spec files as typed documents, one dataclass per kind of YAML mapping.
+
+Field order here is the canonical key order of the files (``codegen fmt`` writes
+it), and a field left at its default is omitted. These documents mirror the
+files; meaning (names, patterns, bounds) is derived later, in ``codegen.model``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# ---------------------------------------------------------------- standard.yaml
+
+
+@dataclass(frozen=True)
+class StandardInfoDoc:
+    id: str
+    title: str
+    publisher: str
+    published: str
+    effective: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TranscriptionDoc:
+    edition: int
+    note: str
+
+
+@dataclass(frozen=True)
+class SemanticDoc:
+    id: str
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class DatetimeDoc:
+    format: str
+    printed_type: str
+    pattern: str
+    utc_offset: str
+    timezone_label: str
+    clause: str
+
+
+@dataclass(frozen=True)
+class FragmentDoc:
+    id: str
+    pattern: str
+    description: str
+
+
+@dataclass(frozen=True)
+class FormatDoc:
+    id: str
+    label: str
+    pattern: str
+    description: str
+    clause: str
+
+
+@dataclass(frozen=True)
+class HeaderDoc:
+    name: str
+    label: str
+    required: bool
+    value: str
+    description: str
+
+
+@dataclass(frozen=True)
+class SignatureDoc:
+    algorithm: Literal["SHA-256"]
+    concatenation: tuple[str, ...]
+    encoding: Literal["hex-upper"]
+    timestamp: str
+    clause: str
+    description: str
+
+
+@dataclass(frozen=True)
+class EnvironmentDoc:
+    id: str
+    label: str
+    api_root: str
+    printed_api_root: str
+    token: str
+
+
+@dataclass(frozen=True)
+class OperationDoc:
+    id: str
+    path: str
+    label: str
+    batch: bool
+
+
+@dataclass(frozen=True)
+class ReplyFieldDoc:
+    name: str
+    label: str
+    required: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class GatewayDoc:
+    paasid: str
+    method: str
+    content_type: str
+    charset: str
+    path_prefix: str
+    headers: tuple[HeaderDoc, ...]
+    signature: SignatureDoc
+    environments: tuple[EnvironmentDoc, ...]
+    operations: tuple[OperationDoc, ...]
+    batch_max_records: int
+    batch_limit_clause: str
+    body_max_bytes: int
+    body_max_bytes_reason: str
+    reply: tuple[ReplyFieldDoc, ...]
+    success_code: str
+
+
+@dataclass(frozen=True)
+class ProblemCodeDoc:
+    code: str
+    label: str
+    message: str
+
+
+@dataclass(frozen=True)
+class StandardDoc:
+    standard: StandardInfoDoc
+    transcription: TranscriptionDoc
+    records: tuple[str, ...]
+    semantics: tuple[SemanticDoc, ...]
+    datetime: DatetimeDoc
+    fragments: tuple[FragmentDoc, ...]
+    formats: tuple[FormatDoc, ...]
+    gateway: GatewayDoc
+    problem_codes: tuple[ProblemCodeDoc, ...]
+
+
+# ---------------------------------------------------------------- codesets.yaml
+
+
+@dataclass(frozen=True)
+class CodeDoc:
+    code: str
+    label: str
+    python_name: str | None = None
+
+
+@dataclass(frozen=True)
+class CodeSetDoc:
+    id: str
+    name: str
+    clause: str
+    table: str
+    python_name: str
+    codes: tuple[CodeDoc, ...]
+
+
+@dataclass(frozen=True)
+class CodeSetsDoc:
+    codesets: tuple[CodeSetDoc, ...]
+
+
+# ---------------------------------------------------------------- records/<key>.yaml
+
+
+@dataclass(frozen=True)
+class FieldDoc:
+    name: str
+    label: str
+    description: str
+    required: bool
+    type: str
+    codeset: str | None = None
+    separator: str | None = None
+    format: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    label_origin: Literal["text", "editor"] = "text"
+    python_name: str | None = None
+    # A real value for generated examples where the generic one would not do.
+    example: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ConditionDoc:
+    field: str
+    op: Literal["in", "any_part_in", "present"]
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    id: str
+    kind: Literal["required_if", "paired_lists"]
+    text: str
+    clause: str
+    field: str | None = None
+    when: tuple[ConditionDoc, ...] = ()
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordDoc:
+    key: str
+    label: str
+    interface: str
+    clause: str
+    table: str
+    reply_table: str
+    python_name: str
+    fields: tuple[FieldDoc, ...]
+    rules: tuple[RuleDoc, ...] = ()
+    # The table name a reconciliation record (表 17 Table_name) gives for this
+    # record type; only up_pro_accept_v3 is printed, the others are inferred.
+    reconciliation_table: str | None = None
+    reconciliation_table_inferred: bool = False
+
+
+# ---------------------------------------------------------------- errata.yaml
+
+
+@dataclass(frozen=True)
+class PlaceDoc:
+    where: str
+    says: str
+
+
+@dataclass(frozen=True)
+class AliasDoc:
+    record: str
+    field: str
+    alias: str
+
+
+@dataclass(frozen=True)
+class ErratumDoc:
+    id: str
+    title: str
+    clause: str
+    places: tuple[PlaceDoc, ...]
+    resolution: str
+    aliases: tuple[AliasDoc, ...] = ()
+
+
+@dataclass(frozen=True)
+class ErrataDoc:
+    errata: tuple[ErratumDoc, ...]
+
+
+@dataclass(frozen=True)
+class SpecDocs:
+    """Every spec document, as read from ``spec/``."""
+
+    standard: StandardDoc
+    codesets: CodeSetsDoc
+    records: tuple[RecordDoc, ...]
+    errata: ErrataDoc
