@@ -40,11 +40,20 @@ class CodeSet:
     table: str
     python_name: str
     constant_name: str
+    info_name: str
     codes: tuple[Code, ...]
 
     @property
     def values(self) -> tuple[str, ...]:
         return tuple(c.code for c in self.codes)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {c.code: c.label for c in self.codes}
+
+    @property
+    def labels_name(self) -> str:
+        return f"{self.constant_name}_LABELS"
 
     @property
     def source(self) -> str:
@@ -60,6 +69,24 @@ class Format:
     description: str
     clause: str
     constant_name: str
+    info_name: str
+
+
+@dataclass(frozen=True)
+class Alias:
+    """An input spelling accepted for a field, with the erratum that records it."""
+
+    name: str
+    erratum: str
+
+
+@dataclass(frozen=True)
+class InputName:
+    """One entry of normalize()'s lookup: a case-folded input key and where it maps."""
+
+    folded: str
+    wire_name: str
+    erratum: str | None
 
 
 @dataclass(frozen=True)
@@ -80,7 +107,7 @@ class Field:
     format: Format | None
     python_name: str
     python_type: str
-    aliases: tuple[str, ...]
+    aliases: tuple[Alias, ...]
     source: str
     note: str | None
     constant_name: str
@@ -169,11 +196,40 @@ class Record:
     schema_file: str
     example: dict[str, JsonValue]
 
+    @property
+    def fields_name(self) -> str:
+        return f"_{self.key.upper()}_FIELDS"
+
+    @property
+    def input_names_name(self) -> str:
+        return f"_{self.key.upper()}_INPUT_NAMES"
+
+    @property
+    def info_name(self) -> str:
+        return f"_{self.key.upper()}_RECORD"
+
     def field(self, wire_name: str) -> Field:
         for f in self.fields:
             if f.wire_name == wire_name:
                 return f
         raise KeyError(wire_name)
+
+    @property
+    def input_names(self) -> tuple[InputName, ...]:
+        """Case-folded wire names and errata aliases, sorted, for normalize()."""
+        names = [InputName(f.wire_name.casefold(), f.wire_name, None) for f in self.fields]
+        names += [
+            InputName(a.name.casefold(), f.wire_name, a.erratum) for f in self.fields for a in f.aliases
+        ]
+        return tuple(sorted(names, key=lambda n: n.folded))
+
+    @property
+    def wire_names(self) -> tuple[str, ...]:
+        return tuple(f.wire_name for f in self.fields)
+
+    @property
+    def input_name_map(self) -> dict[str, str]:
+        return {n.folded: n.wire_name for n in self.input_names}
 
     @property
     def required_fields(self) -> tuple[Field, ...]:
@@ -200,6 +256,14 @@ class DatetimeSpec:
     clause: str
     constant_name: str
 
+    @property
+    def utc_offset_hours(self) -> int:
+        sign = -1 if self.utc_offset.startswith("-") else 1
+        hours, _, minutes = self.utc_offset.lstrip("+-").partition(":")
+        if minutes not in ("", "00"):
+            raise ValueError(f"UTC offset {self.utc_offset} is not whole hours")
+        return sign * int(hours)
+
 
 @dataclass(frozen=True)
 class Model:
@@ -216,6 +280,37 @@ class Model:
     gateway: GatewayDoc
     problem_codes: tuple[ProblemCodeDoc, ...]
     errata: tuple[ErratumDoc, ...]
+
+    @property
+    def python_exports(self) -> tuple[str, ...]:
+        """The generated package's public names, sorted."""
+        names = [cs.python_name for cs in self.codesets] + [r.python_name for r in self.records]
+        names += [
+            "EXAMPLES", "InvalidRecordError", "Normalized", "Problem", "RECORD_KEYS",
+            "RECORD_TYPES", "Renamed", "SPEC_HASH", "STANDARD_ID", "VALIDATORS", "VERSION",
+            "__version__", "normalize", "validate",
+        ]
+        return tuple(sorted(names))
+
+    @property
+    def api_roots(self) -> dict[str, str]:
+        return {e.id: e.api_root for e in self.gateway.environments}
+
+    @property
+    def record_keys(self) -> tuple[str, ...]:
+        return tuple(r.key for r in self.records)
+
+    @property
+    def record_labels(self) -> dict[str, str]:
+        return {r.key: r.label for r in self.records}
+
+    @property
+    def reconciliation_tables(self) -> dict[str, str]:
+        return {r.key: r.reconciliation_table for r in self.records if r.reconciliation_table}
+
+    @property
+    def problem_labels(self) -> dict[str, str]:
+        return {p.code: p.label for p in self.problem_codes}
 
     def record(self, key: str) -> Record:
         for r in self.records:

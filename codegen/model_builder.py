@@ -9,6 +9,7 @@ from codegen.derived import reconciliation_codeset
 from codegen.examples import example_value
 from codegen.loader import LoadedSpec
 from codegen.model import (
+    Alias,
     Code,
     CodeSet,
     Condition,
@@ -45,6 +46,7 @@ def build_model(spec: LoadedSpec) -> Model:
             description=f.description,
             clause=f.clause,
             constant_name=f"_RE_{f.id.upper()}",
+            info_name=f"_FORMAT_{f.id.upper()}",
         )
         for f in std.formats
     }
@@ -69,6 +71,7 @@ def build_model(spec: LoadedSpec) -> Model:
             table=cs.table,
             python_name=cs.python_name,
             constant_name=f"_CODES_{cs.id.upper()}",
+            info_name=f"_CODESET_{cs.id.upper()}",
             codes=tuple(
                 Code(c.code, c.label, c.python_name or naming.default_member_name(c.code))
                 for c in cs.codes
@@ -99,12 +102,12 @@ def build_model(spec: LoadedSpec) -> Model:
     )
 
 
-def _aliases(docs: SpecDocs) -> dict[tuple[str, str], tuple[str, ...]]:
-    out: dict[tuple[str, str], tuple[str, ...]] = {}
+def _aliases(docs: SpecDocs) -> dict[tuple[str, str], tuple[Alias, ...]]:
+    out: dict[tuple[str, str], tuple[Alias, ...]] = {}
     for erratum in docs.errata.errata:
         for alias in erratum.aliases:
             key = (alias.record, alias.field)
-            out[key] = out.get(key, ()) + (alias.alias,)
+            out[key] = out.get(key, ()) + (Alias(alias.alias, erratum.id),)
     return out
 
 
@@ -113,7 +116,7 @@ def _record(
     prefix: str,
     codesets: dict[str, CodeSet],
     formats: dict[str, Format],
-    aliases: dict[tuple[str, str], tuple[str, ...]],
+    aliases: dict[tuple[str, str], tuple[Alias, ...]],
     docs: SpecDocs,
 ) -> Record:
     fields = tuple(
@@ -157,7 +160,7 @@ def _field(
     doc: FieldDoc,
     codesets: dict[str, CodeSet],
     formats: dict[str, Format],
-    aliases: tuple[str, ...],
+    aliases: tuple[Alias, ...],
 ) -> Field:
     wire = parse_wire_type(doc.type)
     assert wire is not None  # checked by the loader
