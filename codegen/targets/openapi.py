@@ -1,0 +1,233 @@
+"""An OpenAPI 3.1 description of the collection gateway: ``generated/openapi.json``.
+
+Record schemas are the JSON Schema target's, embedded under
+``components/schemas/<Record.python_name>``. HTTP statuses document the mapping
+the mock gateway uses: success and business errors both come with 200 and are
+told apart by ``errCode``; refusals before processing use 4xx, gateway failures 5xx.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from codegen.model import Endpoint, Field, Model, Record
+from codegen.render import RenderError
+from codegen.targets.json_schema import DIALECT, JsonObject, dump, generated_comment, record_schema
+
+REPLY = "Reply"
+# Fixed namespace: the second batch example's RowGuid is the same on every build.
+_EXAMPLE_NAMESPACE = uuid.UUID("2b0c7a8e-3f1d-4c5e-9a6b-0d2019000003")
+
+# Non-200 statuses: (English, Chinese) meaning. Every body is the Reply envelope.
+_ERROR_STATUSES = {
+    "400": (
+        "Refused before processing: malformed JSON, a record failing validation, "
+        "or a batch with too many records. errCode is non-zero.",
+        "请求在处理前被拒绝：JSON 无法解析、记录未通过校验或批量记录过多；errCode 非 0。",
+    ),
+    "401": (
+        "Missing or invalid x-tif-* headers, a wrong signature or a stale timestamp.",
+        "缺少或错误的 x-tif-* 请求头、签名不符或时间戳过期。",
+    ),
+    "413": (
+        "The request body is larger than the gateway's limit.",
+        "请求体超过网关限制。",
+    ),
+    "500": (
+        "Gateway failure; the request may be retried.",
+        "网关内部错误，可重试。",
+    ),
+    "503": (
+        "Gateway temporarily unavailable; the request may be retried.",
+        "网关暂不可用，可重试。",
+    ),
+}
+
+
+def render(model: Model) -> dict[str, str]:
+    return {"openapi.json": dump(openapi_document(model))}
+
+
+def openapi_document(model: Model) -> JsonObject:
+    schemes = {
+        h.name: _security_scheme(h.name, h.label, h.description) for h in model.gateway.headers
+    }
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": DIALECT,
+        "x-gdzw-generated": generated_comment(model),
+        "info": _info(model),
+        "servers": [
+            {"url": e.api_root, "description": e.label} for e in model.gateway.environments
+        ],
+        "tags": [
+            {"name": r.key, "description": f"{r.label}：{r.interface}（{r.clause}）"}
+            for r in model.records
+        ],
+        "security": [{name: [] for name in schemes}],
+        "paths": {e.path: {"post": _operation(model, e)} for e in model.endpoints},
+        "components": {
+            "schemas": {
+                **{r.python_name: _component(model, r) for r in model.records},
+                REPLY: _reply(model),
+            },
+            "securitySchemes": schemes,
+        },
+    }
+
+
+def _info(model: Model) -> JsonObject:
+    gw = model.gateway
+    sig = gw.signature
+    parts = " + ".join(sig.concatenation)
+    headers = "、".join(h.name for h in gw.headers)
+    description = "\n\n".join(
+        [
+            f"{model.standard.title}（{model.standard.id}）。各业务系统以 HTTP {gw.method} "
+            f"提交 {gw.content_type}（{gw.charset}）记录；每类记录有单条（save）"
+            "与批量（batchSave）两个接口，应答为 errCode/errMsg 信封。",
+            f"Collection interface of {model.standard.id}: business systems {gw.method} JSON "
+            "records, one per request (save) or as an array (batchSave); the gateway answers "
+            "with an errCode/errMsg envelope.",
+            f"**签名 / Signing**（{sig.clause}）：每个请求携带 {headers}。{sig.description}"
+            f"时间戳：{sig.timestamp}。",
+            f"x-tif-signature = upper-case hex {sig.algorithm}({parts}), the parts concatenated "
+            "as UTF-8; x-tif-timestamp is the seconds since 1970-01-01T00:00:00Z as a decimal "
+            "string; x-tif-nonce is a fresh random string per request; token is issued per "
+            "environment on registration.",
+            f"**限制 / Limits**：批量接口每次 1–{gw.batch_max_records} 条记录"
+            f"（{gw.batch_limit_clause}）；请求体不超过 {gw.body_max_bytes} 字节。"
+            f"A batch holds 1–{gw.batch_max_records} records; a body holds at most "
+            f"{gw.body_max_bytes} bytes.",
+            f"**日期时间 / Datetimes**：格式 {model.datetime.format}，"
+            f"{model.datetime.timezone_label}（UTC{model.datetime.utc_offset}），不带时区标记。"
+            "All datetimes are Beijing time "
+            f"(UTC{model.datetime.utc_offset}) without a zone designator.",
+            "**HTTP 状态 / Status mapping**：成功与业务错误均返回 200，以 errCode 区分"
+            f"（{gw.success_code} 为成功）；400 请求被拒绝（JSON 无效、校验失败、批量过多），"
+            "401 请求头或签名无效、时间戳过期，413 请求体过大，500/503 网关故障（可重试）；"
+            "所有应答体均为 errCode/errMsg 信封。"
+            f"Success and business errors come with 200 and errCode ({gw.success_code} = "
+            "success); 400 = refused before processing (bad JSON, validation failed, batch too "
+            "large); 401 = missing/invalid x-tif headers, bad signature or stale timestamp; "
+            "413 = body too large; 500/503 = gateway failure, may be retried. Every body is the "
+            "errCode/errMsg envelope.",
+            "**取值约定 / Value rules**：\n"
+            + "\n".join(f"- {s.label}：{s.text}" for s in model.semantics),
+        ]
+    )
+    return {
+        "title": f"{model.standard.id} {model.standard.title}",
+        "version": model.version,
+        "description": description,
+        "x-gdzw-spec-hash": model.spec_hash,
+    }
+
+
+def _security_scheme(name: str, label: str, description: str) -> JsonObject:
+    return {
+        "type": "apiKey",
+        "in": "header",
+        "name": name,
+        "description": f"{label}：{description}",
+    }
+
+
+def _component(model: Model, record: Record) -> JsonObject:
+    schema = record_schema(model, record)
+    # Standalone-file identity only; inside the document the schema is a component.
+    del schema["$schema"], schema["$id"]
+    return schema
+
+
+def _reply(model: Model) -> JsonObject:
+    gw = model.gateway
+    properties: JsonObject = {}
+    for f in gw.reply:
+        description = f.description
+        if f.name == "errCode":
+            description += f"（成功为 “{gw.success_code}”）"
+        properties[f.name] = {"type": "string", "title": f.label, "description": description}
+    return {
+        "title": "应答信封（Reply envelope）",
+        "description": (
+            f"网关应答：errCode 为 “{gw.success_code}” 表示成功，否则 errMsg 给出错误信息。"
+        ),
+        "type": "object",
+        "required": [f.name for f in gw.reply if f.required],
+        "properties": properties,
+    }
+
+
+def _operation(model: Model, endpoint: Endpoint) -> JsonObject:
+    record = model.record(endpoint.record_key)
+    ref = {"$ref": f"#/components/schemas/{record.python_name}"}
+    limit = model.gateway.batch_max_records
+    body: JsonObject
+    if endpoint.batch:
+        body = {"type": "array", "minItems": 1, "maxItems": limit, "items": ref}
+        example: Any = batch_example(record)
+        shape = f"请求体为 1–{limit} 条记录的数组"
+    else:
+        body, example, shape = ref, dict(record.example), "请求体为一条记录"
+    return {
+        "operationId": endpoint.operation_id,
+        "summary": endpoint.summary,
+        "description": (
+            f"{endpoint.label}：{record.label}（{record.clause}，{record.table}；"
+            f"应答见 {record.reply_table}）。{shape}。"
+        ),
+        "tags": [record.key],
+        "requestBody": {
+            "required": True,
+            "content": {model.gateway.content_type: {"schema": body, "example": example}},
+        },
+        "responses": _responses(model),
+    }
+
+
+def _responses(model: Model) -> JsonObject:
+    reply = {"$ref": f"#/components/schemas/{REPLY}"}
+    ok = {"errCode": model.gateway.success_code, "errMsg": ""}
+    out: JsonObject = {
+        "200": {
+            "description": (
+                f"已处理：errCode 为 “{model.gateway.success_code}” 表示成功，否则为业务错误。"
+                "Processed; errCode tells success from a business error."
+            ),
+            "content": {"application/json": {"schema": reply, "example": ok}},
+        }
+    }
+    for status, (english, chinese) in _ERROR_STATUSES.items():
+        out[status] = {
+            "description": f"{chinese} {english}",
+            "content": {"application/json": {"schema": dict(reply)}},
+        }
+    return out
+
+
+def batch_example(record: Record) -> list[dict[str, Any]]:
+    """Two distinct valid records: the example, and a copy with one value changed."""
+    second: dict[str, Any] = dict(record.example)
+    field = _varying_field(record)
+    if field.format is not None and field.format.id == "uuid":
+        second[field.wire_name] = str(uuid.uuid5(_EXAMPLE_NAMESPACE, record.key))
+    else:
+        assert field.codeset is not None
+        codes = field.codeset.values
+        index = codes.index(str(record.example[field.wire_name]))
+        second[field.wire_name] = codes[(index + 1) % len(codes)]
+    return [dict(record.example), second]
+
+
+def _varying_field(record: Record) -> Field:
+    # A record identity (uuid) if there is one; else a plain code, which no
+    # rule depends on because every example fills all fields.
+    for f in record.fields:
+        if f.format is not None and f.format.id == "uuid":
+            return f
+    for f in record.fields:
+        if f.kind == "code" and f.codeset is not None and len(f.codeset.codes) > 1:
+            return f
+    raise RenderError(f"{record.key}: no field to vary for a second batch example")
