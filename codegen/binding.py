@@ -44,7 +44,9 @@ class Binder:
         known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         for key in data:
             if key not in known:
-                self.problem(_join(path, str(key)), f"未知的键；允许的键为 {', '.join(sorted(known))}")
+                self.problem(
+                    _join(path, str(key)), f"未知的键；允许的键为 {', '.join(sorted(known))}"
+                )
                 ok = False
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             fpath = _join(path, f.name)

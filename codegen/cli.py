@@ -84,7 +84,9 @@ def build(ctx: click.Context, check: bool) -> None:
     drift = find_drift(rendered, out_dir)
     if check:
         if drift.clean:
-            click.echo(f"generated/ is up to date ({len(rendered.files)} files, spec {rendered.spec.hash[:12]}).")
+            click.echo(
+                f"generated/ is up to date ({len(rendered.files)} files, spec {rendered.spec.hash[:12]})."
+            )
             return
         for line in drift.lines():
             click.echo(line, err=True)
@@ -92,14 +94,18 @@ def build(ctx: click.Context, check: bool) -> None:
         sys.exit(1)
     write_all(rendered.files, out_dir)
     changed = len(drift.stale) + len(drift.missing) + len(drift.orphans)
-    click.echo(f"wrote {len(rendered.files)} files to {out_dir} ({changed} changed), spec {rendered.spec.hash[:12]}.")
+    click.echo(
+        f"wrote {len(rendered.files)} files to {out_dir} ({changed} changed), spec {rendered.spec.hash[:12]}."
+    )
     for line in drift.lines():
         if line.startswith("not in canonical layout"):
             click.echo(line, err=True)
 
 
 @main.command()
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 if a spec file is not canonical.")
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 if a spec file is not canonical."
+)
 @click.pass_context
 @_spec_errors
 def fmt(ctx: click.Context, check: bool) -> None:
@@ -126,7 +132,9 @@ def fmt(ctx: click.Context, check: bool) -> None:
     help="Record type: accept, process, result, specialprocedure, material, correction, "
     "receive or reconciliation.",
 )
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
 @click.pass_context
 def validate(ctx: click.Context, key: str, files: tuple[Path, ...], quiet: bool) -> None:
@@ -139,7 +147,9 @@ def validate(ctx: click.Context, key: str, files: tuple[Path, ...], quiet: bool)
     _, out_dir = _paths(ctx)
     package = load_generated_package(out_dir)
     if key not in package.RECORD_KEYS:
-        raise click.BadParameter(f"{key!r}; choose from {', '.join(package.RECORD_KEYS)}", param_hint="--interface")
+        raise click.BadParameter(
+            f"{key!r}; choose from {', '.join(package.RECORD_KEYS)}", param_hint="--interface"
+        )
     total = invalid = problems_total = 0
     for path in files:
         try:

@@ -16,6 +16,8 @@ from typing import IO
 
 _CHUNK = 1 << 16
 _WHITESPACE = " \t\r\n"
+# Characters that may continue a number ("1." "1e" "1e-" are cut, not finished).
+_NUMBER_TAIL = "0123456789.eE+-"
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,11 @@ def _json_lines(handle: IO[str]) -> Iterator[Item]:
         try:
             yield Item(number, line_no, json.loads(line))
         except json.JSONDecodeError as exc:
-            yield Item(number, line_no, error=f"第 {line_no} 行不是有效的 JSON：{exc.msg}（列 {exc.colno}）")
+            yield Item(
+                number,
+                line_no,
+                error=f"第 {line_no} 行不是有效的 JSON：{exc.msg}（列 {exc.colno}）",
+            )
 
 
 class _Buffer:
@@ -112,10 +118,18 @@ def _array_items(handle: IO[str]) -> Iterator[Item]:
             buf.pos += 1
             continue
         if following == "]":
+            buf.pos += 1
+            trailing = buf.skip_space()
+            if trailing:
+                where = buf.consumed + buf.pos + 1
+                message = f"JSON 数组在第 {where} 个字符处已结束，其后还有内容 {trailing!r}"
+                yield Item(number + 1, None, error=message)
             return
-        where = buf.consumed + buf.pos
+        where = buf.consumed + buf.pos + 1
         shown = repr(following) if following else "文件结尾"
-        yield Item(number + 1, None, error=f"JSON 数组在第 {where} 个字符处应为 “,” 或 “]”，实为 {shown}")
+        yield Item(
+            number + 1, None, error=f"JSON 数组在第 {where} 个字符处应为 “,” 或 “]”，实为 {shown}"
+        )
         return
 
 
@@ -130,9 +144,15 @@ def _decode_one(buf: _Buffer, decoder: json.JSONDecoder) -> tuple[object, str | 
             if buf.more(size):
                 size *= 2  # a long element: read ahead faster
                 continue
-            return None, f"JSON 数组在第 {buf.consumed + exc.pos} 个字符处无效：{exc.msg}"
-        # A number at the very end of the buffer may continue in the next chunk.
-        if end == len(buf.text) and buf.more(size):
+            return None, f"JSON 数组在第 {buf.consumed + exc.pos + 1} 个字符处无效：{exc.msg}"
+        # A number at the very end of the buffer may continue in the next chunk,
+        # also when the chunk ends just after its "." or "e" ("1." + "5").
+        cut = end == len(buf.text) or (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and not buf.text[end:].strip(_NUMBER_TAIL)
+        )
+        if cut and buf.more(size):
             continue
         buf.pos = end
         return value, None

@@ -25,6 +25,7 @@ from codegen.spec_docs import (
 )
 from codegen.spec_yaml import read_yaml
 
+
 @dataclass(frozen=True)
 class LoadedSpec:
     docs: SpecDocs
@@ -76,7 +77,15 @@ def load_spec(spec_dir: Path) -> LoadedSpec:
     errata = bind(ERRATA_FILE, ErrataDoc)
 
     records: list[RecordDoc] = []
-    listed: tuple[str, ...] = standard.records if isinstance(standard, StandardDoc) else ()
+    records_dir = spec_dir / RECORDS_DIR
+    if isinstance(standard, StandardDoc):
+        listed: tuple[str, ...] = standard.records
+    elif records_dir.is_dir():
+        # standard.yaml is unusable: still check the record files that exist,
+        # rather than skipping them and reporting each one as unlisted.
+        listed = tuple(sorted(p.stem for p in records_dir.iterdir() if p.suffix == ".yaml"))
+    else:
+        listed = ()
     for key in listed:
         record = bind(record_file(key), RecordDoc)
         if isinstance(record, RecordDoc):
@@ -85,7 +94,6 @@ def load_spec(spec_dir: Path) -> LoadedSpec:
                     SpecProblem(f"spec/{record_file(key)}", "key", f"应为 {key!r}（与文件名一致）")
                 )
             records.append(record)
-    records_dir = spec_dir / RECORDS_DIR
     if records_dir.is_dir():
         for path in sorted(records_dir.iterdir()):
             if path.suffix in (".yaml", ".yml") and path.stem not in listed:

@@ -21,7 +21,9 @@ from codegen.spec_docs import (
 from codegen.wire_types import WireType
 
 # How a field is represented in Python and checked; one macro file per kind.
-PropertyKind = Literal["string", "string_list", "code", "code_list", "integer", "number", "datetime"]
+PropertyKind = Literal[
+    "string", "string_list", "code", "code_list", "integer", "number", "datetime"
+]
 JsonValue = str | int | float
 
 
@@ -147,7 +149,10 @@ class RequiredIf:
     kind: Literal["required_if"] = "required_if"
 
     def describe(self) -> str:
-        return "或".join(c.describe() for c in self.when) + f"时，{self.field.wire_name}（{self.field.label}）必填"
+        return (
+            "或".join(c.describe() for c in self.when)
+            + f"时，{self.field.wire_name}（{self.field.label}）必填"
+        )
 
 
 @dataclass(frozen=True)
@@ -219,7 +224,9 @@ class Record:
         """Case-folded wire names and errata aliases, sorted, for normalize()."""
         names = [InputName(f.wire_name.casefold(), f.wire_name, None) for f in self.fields]
         names += [
-            InputName(a.name.casefold(), f.wire_name, a.erratum) for f in self.fields for a in f.aliases
+            InputName(a.name.casefold(), f.wire_name, a.erratum)
+            for f in self.fields
+            for a in f.aliases
         ]
         return tuple(sorted(names, key=lambda n: n.folded))
 
@@ -281,14 +288,38 @@ class Model:
     problem_codes: tuple[ProblemCodeDoc, ...]
     errata: tuple[ErratumDoc, ...]
 
+    # Import lists in the order isort (ruff "I") wants: sorted by name.
+    @property
+    def enum_names(self) -> tuple[str, ...]:
+        return tuple(sorted(cs.python_name for cs in self.codesets))
+
+    @property
+    def record_class_names(self) -> tuple[str, ...]:
+        return tuple(sorted(r.python_name for r in self.records))
+
+    @property
+    def validator_names(self) -> tuple[str, ...]:
+        return tuple(sorted(r.validator_name for r in self.records))
+
     @property
     def python_exports(self) -> tuple[str, ...]:
         """The generated package's public names, sorted."""
         names = [cs.python_name for cs in self.codesets] + [r.python_name for r in self.records]
         names += [
-            "EXAMPLES", "InvalidRecordError", "Normalized", "Problem", "RECORD_KEYS",
-            "RECORD_TYPES", "Renamed", "SPEC_HASH", "STANDARD_ID", "VALIDATORS", "VERSION",
-            "__version__", "normalize", "validate",
+            "EXAMPLES",
+            "InvalidRecordError",
+            "Normalized",
+            "Problem",
+            "RECORD_KEYS",
+            "RECORD_TYPES",
+            "Renamed",
+            "SPEC_HASH",
+            "STANDARD_ID",
+            "VALIDATORS",
+            "VERSION",
+            "__version__",
+            "normalize",
+            "validate",
         ]
         return tuple(sorted(names))
 

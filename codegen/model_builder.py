@@ -132,7 +132,13 @@ def _record(
             label=op.label,
             batch=op.batch,
             operation_id=f"{doc.key}{_pascal(op.id)}",
-            summary=doc.interface if not op.batch else doc.interface.replace("采集接口", "批量采集接口").replace("上报接口", "批量上报接口"),
+            summary=(
+                doc.interface
+                if not op.batch
+                else doc.interface.replace("采集接口", "批量采集接口").replace(
+                    "上报接口", "批量上报接口"
+                )
+            ),
         )
         for op in docs.standard.gateway.operations
     )

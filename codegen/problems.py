@@ -24,6 +24,8 @@ class SpecError(Exception):
         super().__init__(f"{len(self.problems)} problem(s) in the spec")
 
     def report(self) -> str:
-        lines = [f"规范文件有 {len(self.problems)} 处问题 (spec has {len(self.problems)} problem(s)):"]
+        lines = [
+            f"规范文件有 {len(self.problems)} 处问题 (spec has {len(self.problems)} problem(s)):"
+        ]
         lines += [f"  {p}" for p in self.problems]
         return "\n".join(lines)

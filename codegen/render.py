@@ -8,11 +8,13 @@ from typing import Any
 
 import black
 import jinja2
+from black.mode import Mode, TargetVersion
+from black.parsing import InvalidInput
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 # Generated code targets the oldest Python the package supports.
-BLACK_MODE = black.Mode(target_versions={black.TargetVersion.PY310}, line_length=100)
+BLACK_MODE = Mode(target_versions={TargetVersion.PY310}, line_length=100)
 
 
 def py_literal(value: Any) -> str:
@@ -55,7 +57,7 @@ def format_python(source: str, name: str) -> str:
     """Formats rendered Python with black; a syntax error names the output file."""
     try:
         return black.format_str(source, mode=BLACK_MODE)
-    except black.InvalidInput as exc:
+    except InvalidInput as exc:
         raise RenderError(f"{name}: rendered Python is invalid: {exc}") from exc
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from codegen import naming, patterns
 from codegen.derived import reconciliation_codeset
@@ -35,7 +36,9 @@ class _Checker:
         for item_path, value in items:
             folded = value.casefold()
             if folded in seen:
-                self.add(file, f"{path}{item_path}", f"{what} {value!r} 重复（与 {seen[folded]} 相同）")
+                self.add(
+                    file, f"{path}{item_path}", f"{what} {value!r} 重复（与 {seen[folded]} 相同）"
+                )
             else:
                 seen[folded] = item_path
 
@@ -46,7 +49,11 @@ def check_docs(docs: SpecDocs) -> list[SpecProblem]:
     codesets = _check_codesets(checker)
     derived = reconciliation_codeset(docs.records)
     if derived.id in codesets:
-        checker.add(CODESETS, "codesets", f"代码集 id {derived.id!r} 由记录文件的 reconciliation_table 生成，不能另行定义")
+        checker.add(
+            CODESETS,
+            "codesets",
+            f"代码集 id {derived.id!r} 由记录文件的 reconciliation_table 生成，不能另行定义",
+        )
     codesets[derived.id] = derived
     formats = {f.id for f in docs.standard.formats}
     class_names: dict[str, str] = {cs.python_name: CODESETS for cs in docs.codesets.codesets}
@@ -82,10 +89,17 @@ def _check_standard(c: _Checker) -> dict[str, str]:
     gw = std.gateway
     for i, env in enumerate(gw.environments):
         if not env.api_root.startswith("https://") or env.api_root.endswith("/"):
-            c.add(STANDARD, f"gateway.environments[{i}].api_root", "应以 https:// 开头且不以 / 结尾")
+            c.add(
+                STANDARD, f"gateway.environments[{i}].api_root", "应以 https:// 开头且不以 / 结尾"
+            )
     c.unique(STANDARD, "gateway.environments", _ids(gw.environments), "id")
     c.unique(STANDARD, "gateway.operations", _ids(gw.operations), "id")
-    c.unique(STANDARD, "gateway.headers", ((f"[{i}]", h.name) for i, h in enumerate(gw.headers)), "请求头")
+    c.unique(
+        STANDARD,
+        "gateway.headers",
+        ((f"[{i}]", h.name) for i, h in enumerate(gw.headers)),
+        "请求头",
+    )
     if not gw.path_prefix.startswith("/") or gw.path_prefix.endswith("/"):
         c.add(STANDARD, "gateway.path_prefix", "应以 / 开头且不以 / 结尾")
     if gw.batch_max_records < 1:
@@ -97,7 +111,9 @@ def _check_standard(c: _Checker) -> dict[str, str]:
             c.add(STANDARD, f"gateway.signature.concatenation[{i}]", f"未知的签名要素 {part!r}")
 
     defined = [p.code for p in std.problem_codes]
-    c.unique(STANDARD, "problem_codes", ((f"[{i}]", code) for i, code in enumerate(defined)), "code")
+    c.unique(
+        STANDARD, "problem_codes", ((f"[{i}]", code) for i, code in enumerate(defined)), "code"
+    )
     for code in sorted(set(PROBLEM_CODES) - set(defined)):
         c.add(STANDARD, "problem_codes", f"缺少问题代码 {code!r} 的中文说明")
     for i, code in enumerate(defined):
@@ -127,7 +143,12 @@ def _expand_checked(
 def _check_codesets(c: _Checker) -> dict[str, CodeSetDoc]:
     sets = c.docs.codesets.codesets
     c.unique(CODESETS, "codesets", _ids(sets), "id")
-    c.unique(CODESETS, "codesets", ((f"[{i}].python_name", s.python_name) for i, s in enumerate(sets)), "类名")
+    c.unique(
+        CODESETS,
+        "codesets",
+        ((f"[{i}].python_name", s.python_name) for i, s in enumerate(sets)),
+        "类名",
+    )
     for i, cs in enumerate(sets):
         base = f"codesets[{i}]<{cs.id}>"
         if not naming.is_snake_identifier(cs.id):
@@ -136,7 +157,9 @@ def _check_codesets(c: _Checker) -> dict[str, CodeSetDoc]:
             c.add(CODESETS, f"{base}.python_name", f"{cs.python_name!r} 不是合法的类名")
         if not cs.codes:
             c.add(CODESETS, f"{base}.codes", "代码集为空")
-        c.unique(CODESETS, f"{base}.codes", ((f"[{j}]", k.code) for j, k in enumerate(cs.codes)), "代码")
+        c.unique(
+            CODESETS, f"{base}.codes", ((f"[{j}]", k.code) for j, k in enumerate(cs.codes)), "代码"
+        )
         members = [
             (f"[{j}].python_name", k.python_name or naming.default_member_name(k.code))
             for j, k in enumerate(cs.codes)
@@ -144,12 +167,20 @@ def _check_codesets(c: _Checker) -> dict[str, CodeSetDoc]:
         c.unique(CODESETS, f"{base}.codes", members, "成员名")
         for j, code in enumerate(cs.codes):
             cpath = f"{base}.codes[{j}]<{code.code}>"
-            if not code.code or code.code != code.code.strip() or any(s in code.code for s in SEPARATORS):
+            if (
+                not code.code
+                or code.code != code.code.strip()
+                or any(s in code.code for s in SEPARATORS)
+            ):
                 c.add(CODESETS, f"{cpath}.code", "代码不能为空、含首尾空白或分隔符 ^ ;")
             if not code.label.strip():
                 c.add(CODESETS, f"{cpath}.label", "缺少中文名称")
             if code.python_name is not None and not naming.is_member_name(code.python_name):
-                c.add(CODESETS, f"{cpath}.python_name", f"{code.python_name!r} 不是合法的成员名（大写）")
+                c.add(
+                    CODESETS,
+                    f"{cpath}.python_name",
+                    f"{code.python_name!r} 不是合法的成员名（大写）",
+                )
     return {cs.id: cs for cs in sets}
 
 
@@ -165,7 +196,11 @@ def _check_record(
     if not naming.is_class_name(record.python_name):
         c.add(file, "python_name", f"{record.python_name!r} 不是合法的类名")
     elif record.python_name in class_names:
-        c.add(file, "python_name", f"类名 {record.python_name!r} 已被 {class_names[record.python_name]} 使用")
+        c.add(
+            file,
+            "python_name",
+            f"类名 {record.python_name!r} 已被 {class_names[record.python_name]} 使用",
+        )
     else:
         class_names[record.python_name] = file
     if record.reconciliation_table is not None:
@@ -175,7 +210,9 @@ def _check_record(
 
     if not record.fields:
         c.add(file, "fields", "记录没有字段")
-    c.unique(file, "fields", ((f"[{i}].name", f.name) for i, f in enumerate(record.fields)), "字段名")
+    c.unique(
+        file, "fields", ((f"[{i}].name", f.name) for i, f in enumerate(record.fields)), "字段名"
+    )
     py_names = [
         (f"[{i}].python_name", f.python_name or naming.snake_case(f.name))
         for i, f in enumerate(record.fields)
@@ -193,15 +230,27 @@ def _check_record(
             c.add(file, f"{path}.python_name", f"{f.python_name!r} 不是合法的 snake_case 属性名")
         wire = parse_wire_type(f.type)
         if wire is None:
-            c.add(file, f"{path}.type", f"无法识别的类型 {f.type!r}；应为 String(n)、Int(n)、Long(n)、Double(n) 或 DateTime")
+            c.add(
+                file,
+                f"{path}.type",
+                f"无法识别的类型 {f.type!r}；应为 String(n)、Int(n)、Long(n)、Double(n) 或 DateTime",
+            )
             continue
         if wire.is_numeric:
             if f.minimum is None or f.maximum is None:
-                c.add(file, path, f"数值字段须写明 minimum 与 maximum（{f.type} 允许 {wire.admissible_range()}）")
+                c.add(
+                    file,
+                    path,
+                    f"数值字段须写明 minimum 与 maximum（{f.type} 允许 {wire.admissible_range()}）",
+                )
             else:
                 low, high = wire.admissible_range()
                 if not low <= f.minimum <= f.maximum <= high:
-                    c.add(file, path, f"取值范围 [{f.minimum}, {f.maximum}] 超出 {f.type} 允许的 [{low}, {high}]")
+                    c.add(
+                        file,
+                        path,
+                        f"取值范围 [{f.minimum}, {f.maximum}] 超出 {f.type} 允许的 [{low}, {high}]",
+                    )
         elif f.minimum is not None or f.maximum is not None:
             c.add(file, path, f"{f.type} 不是数值类型，不应有 minimum/maximum")
         if f.codeset is not None:
@@ -243,7 +292,9 @@ def _check_record(
                 if not cond.values:
                     c.add(file, f"{cpath}.values", f"{cond.op} 条件须列出取值")
                 if cond.op == "any_part_in" and target.separator is None:
-                    c.add(file, f"{cpath}.op", f"字段 {cond.field} 不是多值字段，不能用 any_part_in")
+                    c.add(
+                        file, f"{cpath}.op", f"字段 {cond.field} 不是多值字段，不能用 any_part_in"
+                    )
                 cs = codesets.get(target.codeset or "")
                 if cs is not None:
                     known = {k.code for k in cs.codes}
@@ -282,11 +333,11 @@ def _check_errata(c: _Checker) -> None:
             c.add(ERRATA, f"{base}.resolution", "缺少处理决定")
         for j, alias in enumerate(erratum.aliases):
             apath = f"{base}.aliases[{j}]<{alias.alias}>"
-            record = records.get(alias.record)
-            if record is None:
+            target = records.get(alias.record)
+            if target is None:
                 c.add(ERRATA, f"{apath}.record", f"未知的记录类型 {alias.record!r}")
                 continue
-            if alias.field not in {f.name for f in record.fields}:
+            if alias.field not in {f.name for f in target.fields}:
                 c.add(ERRATA, f"{apath}.field", f"{alias.record} 没有字段 {alias.field!r}")
             if not naming.is_identifier(alias.alias):
                 c.add(ERRATA, f"{apath}.alias", "别名应为 ASCII 标识符")
@@ -298,5 +349,10 @@ def _check_errata(c: _Checker) -> None:
                 aliases[alias.record][folded] = f"别名 {alias.alias}"
 
 
-def _ids(items: Iterable[object]) -> Iterable[tuple[str, str]]:
-    return ((f"[{i}].id", str(getattr(item, "id"))) for i, item in enumerate(items))
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+def _ids(items: Iterable[_HasId]) -> Iterable[tuple[str, str]]:
+    return ((f"[{i}].id", item.id) for i, item in enumerate(items))

@@ -33,7 +33,9 @@ def test_every_request_table_is_transcribed(model: Model) -> None:
     assert sum(len(r.fields) for r in model.records) == 182
 
 
-@pytest.mark.skipif(not STANDARD_TEXT.exists(), reason="the standard's text is not beside this checkout")
+@pytest.mark.skipif(
+    not STANDARD_TEXT.exists(), reason="the standard's text is not beside this checkout"
+)
 def test_wire_names_match_the_printed_tables(model: Model) -> None:
     """Every field name, required flag and size is the one the standard's table prints."""
     text = STANDARD_TEXT.read_text(encoding="utf-8").splitlines()
@@ -64,7 +66,11 @@ def test_wire_names_match_the_printed_tables(model: Model) -> None:
 def test_spot_checks_of_fields(model: Model) -> None:
     accept = model.record("accept")
     apply_date = accept.field("ApplyDate")
-    assert (apply_date.label, apply_date.required, apply_date.kind) == ("申请时间", True, "datetime")
+    assert (apply_date.label, apply_date.required, apply_date.kind) == (
+        "申请时间",
+        True,
+        "datetime",
+    )
     page_type = accept.field("ApplyerPageType")
     assert page_type.codeset is not None and page_type.codeset.id == "certificate_type"
     assert page_type.separator == "^" and page_type.max_length == 70
@@ -89,7 +95,12 @@ def test_code_sets(model: Model) -> None:
     assert sets["handle_segment"].values == ("01", "02", "03", "04", "05", "06")
     assert sets["yes_no"].values == ("1", "0")
     assert sets["correction_status"].labels["130"] == "补正结束(材料齐全)(内部审批发起的材料补正)"
-    assert sets["acceptance_status"].labels == {"1": "审核通过", "2": "不受理", "3": "补交补正材料", "4": "不予受理"}
+    assert sets["acceptance_status"].labels == {
+        "1": "审核通过",
+        "2": "不受理",
+        "3": "补交补正材料",
+        "4": "不予受理",
+    }
     assert sets["cd_operation"].values == ("I", "U", "D")
     assert sets["time_limit_unit"].labels == {"G": "工作日", "Z": "自然日"}
 
@@ -121,7 +132,12 @@ def test_rules_are_declared(model: Model) -> None:
 def test_gateway(model: Model) -> None:
     gw = model.gateway
     assert gw.paasid == "tysb-sjcj"
-    assert [h.name for h in gw.headers] == ["x-tif-paasid", "x-tif-timestamp", "x-tif-nonce", "x-tif-signature"]
+    assert [h.name for h in gw.headers] == [
+        "x-tif-paasid",
+        "x-tif-timestamp",
+        "x-tif-nonce",
+        "x-tif-signature",
+    ]
     assert gw.signature.concatenation == ("timestamp", "token", "nonce", "timestamp")
     assert model.api_roots == {
         "test": "https://bs-test.digitalgd.com.cn/ebus/tysb-sjcj",
@@ -129,12 +145,19 @@ def test_gateway(model: Model) -> None:
     }
     assert gw.batch_max_records == 99
     assert len(model.endpoints) == 16
-    assert {e.path for e in model.endpoints} >= {"/uppro/accept/save", "/uppro/reconciliation/batchSave"}
+    assert {e.path for e in model.endpoints} >= {
+        "/uppro/accept/save",
+        "/uppro/reconciliation/batchSave",
+    }
 
 
 def test_errata_record_known_contradictions(model: Model) -> None:
     ids = {e.id for e in model.errata}
-    assert {"paths-upro-vs-uppro", "reconciliation-missing-from-overview", "api-root-http-vs-https"} <= ids
+    assert {
+        "paths-upro-vs-uppro",
+        "reconciliation-missing-from-overview",
+        "api-root-http-vs-https",
+    } <= ids
     assert len(model.errata) >= 30
     aliases = {
         (r.key, a.name): f.wire_name for r in model.records for f in r.fields for a in f.aliases

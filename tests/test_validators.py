@@ -16,7 +16,8 @@ from codegen.model import Model
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(), children, max_size=4),
     max_leaves=12,
 )
 
@@ -58,7 +59,10 @@ def test_aware_datetimes_are_sent_in_beijing_time(pkg: ModuleType) -> None:
     assert changed.to_dict()["ApplyDate"] == "2019-06-20 09:30:00"
     assert pkg.records.format_datetime(datetime(5, 1, 2, 3, 4, 5)) == "0005-01-02 03:04:05"
     minus = timezone(timedelta(hours=-5))
-    assert pkg.records.format_datetime(datetime(2019, 12, 31, 12, 0, tzinfo=minus)) == "2020-01-01 01:00:00"
+    assert (
+        pkg.records.format_datetime(datetime(2019, 12, 31, 12, 0, tzinfo=minus))
+        == "2020-01-01 01:00:00"
+    )
 
 
 def test_from_dict_refuses_invalid_records_with_every_problem(pkg: ModuleType) -> None:
@@ -123,7 +127,12 @@ def test_each_check_reports_its_field_and_code(
 
 
 def test_leap_days(pkg: ModuleType) -> None:
-    for date, ok in [("2024-02-29", True), ("2000-02-29", True), ("1900-02-29", False), ("2023-02-29", False)]:
+    for date, ok in [
+        ("2024-02-29", True),
+        ("2000-02-29", True),
+        ("1900-02-29", False),
+        ("2023-02-29", False),
+    ]:
         record = example(pkg, "accept")
         record["ApplyDate"] = f"{date} 08:00:00"
         assert (pkg.validate("accept", record) == []) is ok, date
@@ -143,7 +152,11 @@ def test_unknown_fields_are_reported_with_a_hint(pkg: ModuleType) -> None:
     record["acceptDate"] = record.pop("AcceptDate")
     record["Extra"] = 1
     problems = pkg.validate("accept", record)
-    assert codes(pkg, "accept", record) == {("acceptDate", "unknown_field"), ("Extra", "unknown_field"), ("AcceptDate", "required")}
+    assert codes(pkg, "accept", record) == {
+        ("acceptDate", "unknown_field"),
+        ("Extra", "unknown_field"),
+        ("AcceptDate", "required"),
+    }
     hint = next(p for p in problems if p.field == "acceptDate")
     assert "AcceptDate" in hint.message
 
@@ -240,7 +253,21 @@ def test_unknown_record_type_raises(pkg: ModuleType) -> None:
         pkg.validate("bogus", {})
 
 
-@given(key=st.sampled_from(["accept", "process", "result", "specialprocedure", "material", "correction", "receive", "reconciliation"]), value=JSON)
+@given(
+    key=st.sampled_from(
+        [
+            "accept",
+            "process",
+            "result",
+            "specialprocedure",
+            "material",
+            "correction",
+            "receive",
+            "reconciliation",
+        ]
+    ),
+    value=JSON,
+)
 def test_validate_never_raises(pkg: ModuleType, key: str, value: object) -> None:
     problems = pkg.validate(key, value)
     assert isinstance(problems, list)
@@ -258,14 +285,29 @@ def test_mutated_examples_never_raise(pkg: ModuleType, model: Model, data: st.Da
 
 
 def test_normalize_maps_case_and_aliases(pkg: ModuleType) -> None:
-    raw = {"rowGuid": "x", "ApplierName": "张三", "ApplyUserIdCode": "u", "TABLE": 1, "TaskName": "t"}
+    raw = {
+        "rowGuid": "x",
+        "ApplierName": "张三",
+        "ApplyUserIdCode": "u",
+        "TABLE": 1,
+        "TaskName": "t",
+    }
     result = pkg.normalize("accept", raw)
-    assert result.record == {"RowGuid": "x", "ApplyerName": "张三", "ApplyUerIdCode": "u", "TABLE": 1, "TaskName": "t"}
+    assert result.record == {
+        "RowGuid": "x",
+        "ApplyerName": "张三",
+        "ApplyUerIdCode": "u",
+        "TABLE": 1,
+        "TaskName": "t",
+    }
     reasons = {r.source: r.erratum for r in result.renamed}
     assert reasons["rowGuid"] is None
     assert reasons["ApplierName"] == "accept-applier-spelling"
     assert reasons["ApplyUserIdCode"] == "accept-applyuseridcode-spelling"
-    recon = pkg.normalize("reconciliation", {"Table_Name": "up_pro_accept_v3", "Cd_Batch": "b", "Cd_Count": 1, "Cd_Time": "t"})
+    recon = pkg.normalize(
+        "reconciliation",
+        {"Table_Name": "up_pro_accept_v3", "Cd_Batch": "b", "Cd_Count": 1, "Cd_Time": "t"},
+    )
     assert set(recon.record) == {"Table_name", "Cd_batch", "Cd_count", "Cd_time"}
 
 
@@ -279,6 +321,16 @@ def test_normalize_keeps_conflicts_for_the_validator(pkg: ModuleType) -> None:
 
 def test_normalized_standard_examples_only_fail_for_recorded_errata(pkg: ModuleType) -> None:
     """7.2.6's batch example uses Applier* spellings: after normalize() they are canonical."""
-    example_from_standard = {"ApplierName": "123", "ApplierPageCode": "123", "ApplierPageType": "1", "ApplierType": "6"}
+    example_from_standard = {
+        "ApplierName": "123",
+        "ApplierPageCode": "123",
+        "ApplierPageType": "1",
+        "ApplierType": "6",
+    }
     result = pkg.normalize("accept", example_from_standard)
-    assert set(result.record) == {"ApplyerName", "ApplyerPageCode", "ApplyerPageType", "ApplyerType"}
+    assert set(result.record) == {
+        "ApplyerName",
+        "ApplyerPageCode",
+        "ApplyerPageType",
+        "ApplyerType",
+    }
