@@ -221,9 +221,8 @@ def test_rule_condition_on_an_unknown_field(spec_copy: Path) -> None:
 
 def test_paired_lists_naming_an_unknown_field(spec_copy: Path) -> None:
     def rename(data: dict[str, Any]) -> None:
-        data["rules"][index_of(data["rules"], "id", "applyer-certificates-paired")]["fields"][
-            1
-        ] = "ApplyerPageNo"
+        rule = data["rules"][index_of(data["rules"], "id", "applyer-certificates-paired")]
+        rule["fields"][1] = "ApplyerPageNo"
 
     edit_yaml(spec_copy, ACCEPT, rename)
     path = rule_path(spec_copy, "applyer-certificates-paired")

@@ -1,0 +1,286 @@
+"""``codegen validate``: streamed records checked with the generated package."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from codegen.cli import main
+from codegen.loader import LoadedSpec
+
+
+def run(project: Path, *args: str | Path) -> Result:
+    return CliRunner().invoke(main, ["--root", str(project), "validate", *map(str, args)])
+
+
+def accept(pkg: ModuleType, **changes: Any) -> dict[str, Any]:
+    """A valid accept record (the generated example) with ``changes`` applied."""
+    record: dict[str, Any] = copy.deepcopy(pkg.EXAMPLES["accept"])
+    record.update(changes)
+    return record
+
+
+def write_array(path: Path, records: list[Any]) -> Path:
+    path.write_text(json.dumps(records, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def summary(total: int, invalid: int, problems: int) -> str:
+    return f"({total} records, {invalid} invalid, {problems} problems)"
+
+
+def label(loaded: LoadedSpec, key: str, name: str) -> str:
+    """The Chinese label the spec gives a field: ``申请时间`` for accept ApplyDate."""
+    record = next(r for r in loaded.docs.records if r.key == key)
+    return next(f.label for f in record.fields if f.name == name)
+
+
+def lines_about(output: str, path: Path, number: int) -> list[str]:
+    prefix = f"{path}:#{number}"
+    return [line for line in output.splitlines() if re.match(rf"{re.escape(prefix)}\b", line)]
+
+
+# ---------------------------------------------------------------- valid input
+
+
+def test_valid_json_array(project: Path, pkg: ModuleType, tmp_path: Path) -> None:
+    path = write_array(tmp_path / "accept.json", [accept(pkg) for _ in range(3)])
+    result = run(project, "--interface", "accept", path)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines() == [
+        f"3 条记录，0 条有问题，共 0 处问题 {summary(3, 0, 0)}"
+    ]
+    assert result.stderr == ""
+
+
+def test_valid_json_lines(project: Path, pkg: ModuleType, tmp_path: Path) -> None:
+    line = json.dumps(accept(pkg), ensure_ascii=False)
+    path = write_lines(tmp_path / "accept.jsonl", [line, "", line, "   ", line, line])
+    result = run(project, "--interface", "accept", path)
+    assert result.exit_code == 0, result.output
+    assert summary(4, 0, 0) in result.stdout
+    assert str(path) not in result.output  # nothing to report
+
+
+def test_every_example_is_valid_for_its_interface(
+    project: Path, pkg: ModuleType, tmp_path: Path
+) -> None:
+    for key in pkg.RECORD_KEYS:
+        path = write_array(tmp_path / f"{key}.json", [pkg.EXAMPLES[key]])
+        result = run(project, "--interface", key, path)
+        assert result.exit_code == 0, (key, result.output)
+
+
+def test_keys_fixed_by_normalization_pass(
+    project: Path, pkg: ModuleType, loaded: LoadedSpec, tmp_path: Path
+) -> None:
+    # camelCase keys, as the standard's own examples write them.
+    camel = {name[0].lower() + name[1:]: value for name, value in accept(pkg).items()}
+    # An erratum's alias for a misspelled wire name (ApplyUerIdCode in the table).
+    alias = next(
+        a
+        for erratum in loaded.docs.errata.errata
+        for a in erratum.aliases
+        if a.record == "accept" and a.field in pkg.EXAMPLES["accept"]
+    )
+    aliased = accept(pkg)
+    aliased[alias.alias] = aliased.pop(alias.field)
+    # Without normalization both would be invalid: the CLI must be what fixes them.
+    assert pkg.validate("accept", camel) and pkg.validate("accept", aliased)
+
+    path = write_array(tmp_path / "variants.json", [camel, aliased])
+    result = run(project, "--interface", "accept", path)
+    assert result.exit_code == 0, result.output
+    assert summary(2, 0, 0) in result.stdout
+
+
+# ---------------------------------------------------------------- invalid input
+
+
+def test_problems_name_file_record_field_and_label(
+    project: Path, pkg: ModuleType, loaded: LoadedSpec, tmp_path: Path
+) -> None:
+    missing = accept(pkg)
+    del missing["ApplyDate"]
+    records = [
+        accept(pkg),
+        missing,
+        accept(pkg, ApplyType="zz"),  # not in the code set
+        {name[0].lower() + name[1:]: v for name, v in accept(pkg, ApplyerType="99").items()},
+        accept(pkg),
+    ]
+    path = write_array(tmp_path / "accept.json", records)
+    result = run(project, "--interface", "accept", path)
+    assert result.exit_code == 1, result.output
+
+    assert lines_about(result.stdout, path, 1) == []
+    assert lines_about(result.stdout, path, 5) == []
+    [second] = lines_about(result.stdout, path, 2)
+    assert f"ApplyDate（{label(loaded, 'accept', 'ApplyDate')}）" in second
+    assert second.endswith("[required]")
+    [third] = lines_about(result.stdout, path, 3)
+    assert f"ApplyType（{label(loaded, 'accept', 'ApplyType')}）" in third
+    assert "'zz'" in third and third.endswith("[code]")
+    # A bad value behind a camelCase key is reported under the canonical wire name.
+    [fourth] = lines_about(result.stdout, path, 4)
+    assert f"ApplyerType（{label(loaded, 'accept', 'ApplyerType')}）" in fourth
+    assert "'99'" in fourth and fourth.endswith("[code]")
+
+    assert summary(5, 3, 3) in result.stderr  # on stderr when something is wrong
+    assert summary(5, 3, 3) not in result.stdout
+
+
+def test_unknown_field(project: Path, pkg: ModuleType, tmp_path: Path) -> None:
+    path = write_array(tmp_path / "accept.json", [accept(pkg, ApplyDat="2019-06-20 09:30:00")])
+    result = run(project, "--interface", "accept", path)
+    assert result.exit_code == 1
+    [line] = lines_about(result.stdout, path, 1)
+    assert "ApplyDat" in line and line.endswith("[unknown_field]")
+
+
+def test_several_problems_in_one_record(project: Path, pkg: ModuleType, tmp_path: Path) -> None:
+    record = accept(pkg, ApplyType="zz", ApplyerType="zz")
+    del record["ApplyDate"]
+    path = write_array(tmp_path / "accept.json", [record])
+    result = run(project, "--interface", "accept", path)
+    assert result.exit_code == 1
+    assert len(lines_about(result.stdout, path, 1)) == 3
+    assert summary(1, 1, 3) in result.stderr
+
+
+def test_records_that_are_not_objects(project: Path, pkg: ModuleType, tmp_path: Path) -> None:
+    path = write_array(tmp_path / "accept.json", [accept(pkg), [accept(pkg)], "text", None])
+    result = run(project, "--interface", "accept", path)
+    assert result.exit_code == 1
+    for number in (2, 3, 4):
+        [line] = lines_about(result.stdout, path, number)
+        assert line.endswith("[not_object]")
+    assert summary(4, 3, 3) in result.stderr
+
+
+def test_broken_json_lines(project: Path, pkg: ModuleType, tmp_path: Path) -> None:
+    good = json.dumps(accept(pkg), ensure_ascii=False)
+    path = write_lines(tmp_path / "accept.jsonl", [good, '{"RowGuid": ', "", good, good[:-1]])
+    result = run(project, "--interface", "accept", path)
+    assert result.exit_code == 1
+    [second] = lines_about(result.stdout, path, 2)
+    assert second.startswith(f"{path}:#2 (line 2): ") and "第 2 行" in second
+    [fourth] = lines_about(result.stdout, path, 4)
+    assert fourth.startswith(f"{path}:#4 (line 5): ") and "第 5 行" in fourth
+    assert lines_about(result.stdout, path, 3) == []  # line 4, after the blank line, is fine
+    assert summary(4, 2, 2) in result.stderr
+
+
+def test_truncated_json_array(project: Path, pkg: ModuleType, tmp_path: Path) -> None:
+    path = tmp_path / "accept.json"
+    text = json.dumps([accept(pkg), accept(pkg)], ensure_ascii=False)
+    path.write_text(text[: len(text) * 3 // 4], encoding="utf-8")
+    result = run(project, "--interface", "accept", path)
+    assert result.exit_code == 1
+    assert lines_about(result.stdout, path, 1) == []
+    [line] = lines_about(result.stdout, path, 2)
+    assert "JSON 数组" in line
+    assert summary(2, 1, 1) in result.stderr
+
+
+def test_counts_add_up_over_several_files(project: Path, pkg: ModuleType, tmp_path: Path) -> None:
+    valid = write_array(tmp_path / "valid.json", [accept(pkg), accept(pkg)])
+    invalid = write_array(tmp_path / "invalid.json", [accept(pkg, ApplyType="zz")])
+    result = run(project, "--interface", "accept", valid, invalid)
+    assert result.exit_code == 1
+    assert str(valid) not in result.stdout
+    assert len(lines_about(result.stdout, invalid, 1)) == 1
+    assert summary(3, 1, 1) in result.stderr
+
+
+def test_quiet_prints_only_the_summary(project: Path, pkg: ModuleType, tmp_path: Path) -> None:
+    path = write_array(tmp_path / "accept.json", [accept(pkg, ApplyType="zz"), accept(pkg)])
+    result = run(project, "--interface", "accept", "--quiet", path)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        f"2 条记录，1 条有问题，共 1 处问题 {summary(2, 1, 1)}"
+    ]
+
+
+def test_records_of_another_interface_are_invalid(
+    project: Path, pkg: ModuleType, tmp_path: Path
+) -> None:
+    path = write_array(tmp_path / "accept.json", [accept(pkg)])
+    result = run(project, "--interface", "process", path)
+    assert result.exit_code == 1
+    assert "[unknown_field]" in result.stdout and "[required]" in result.stdout
+
+
+# ---------------------------------------------------------------- usage
+
+
+def test_unknown_interface_is_a_usage_error(project: Path, pkg: ModuleType, tmp_path: Path) -> None:
+    path = write_array(tmp_path / "accept.json", [accept(pkg)])
+    result = run(project, "--interface", "bogus", path)
+    assert result.exit_code == 2
+    assert "--interface" in result.stderr and "'bogus'" in result.stderr
+    for key in pkg.RECORD_KEYS:
+        assert key in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--interface", "accept"], ["no-such-file.json", "--interface", "accept"]],
+    ids=["no-files", "missing-file"],
+)
+def test_bad_file_arguments_are_usage_errors(project: Path, args: list[str]) -> None:
+    result = run(project, *args)
+    assert result.exit_code == 2
+    assert "Usage:" in result.stderr
+
+
+def test_missing_interface_is_a_usage_error(project: Path, pkg: ModuleType, tmp_path: Path) -> None:
+    path = write_array(tmp_path / "accept.json", [accept(pkg)])
+    result = run(project, path)
+    assert result.exit_code == 2
+    assert "--interface" in result.stderr
+
+
+def test_validate_without_a_build(pkg: ModuleType, tmp_path: Path) -> None:
+    path = write_array(tmp_path / "accept.json", [accept(pkg)])
+    empty_root = tmp_path / "root"
+    empty_root.mkdir()
+    result = run(empty_root, "--interface", "accept", path)
+    assert result.exit_code == 1
+    assert "codegen build" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "purpose"),
+    [
+        ("build", "Generate every artefact from spec/ into generated/"),
+        ("fmt", "canonical layout"),
+        ("validate", "Validate records in FILES"),
+    ],
+)
+def test_command_help(command: str, purpose: str) -> None:
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert f" {command} [OPTIONS]" in result.output.splitlines()[0]
+    assert purpose in " ".join(result.output.split())  # help text is re-wrapped
+
+
+def test_main_help_lists_the_commands() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    listed = re.findall(r"^  (\w+)\s", result.output.split("Commands:")[1], flags=re.M)
+    assert listed == ["build", "fmt", "validate"]
+    assert "GDZW 0003-2019" in result.output
