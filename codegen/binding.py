@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 # Keys that identify an item in a list; used to make problem paths readable,
 # e.g. ``fields[12]<ApplyDate>.type`` instead of ``fields[12].type``.
-_ITEM_NAME_KEYS = ("name", "id", "code", "alias")
+_ITEM_NAME_KEYS = ("id", "name", "code", "alias")
 
 
 class Binder:

@@ -15,10 +15,17 @@ from codegen.model_builder import PACKAGE
 
 def load_generated_package(out_dir: Path) -> ModuleType:
     python_dir = (out_dir / "python").resolve()
-    if not (python_dir / PACKAGE / "__init__.py").is_file():
+    init = python_dir / PACKAGE / "__init__.py"
+    if not init.is_file():
         raise click.ClickException(
             f"{python_dir / PACKAGE} does not exist: run `codegen build` first"
         )
-    if str(python_dir) not in sys.path:
-        sys.path.insert(0, str(python_dir))
+    loaded = sys.modules.get(PACKAGE)
+    if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve() != init:
+        # Another build's package is imported: drop it so this one is used.
+        for name in [n for n in sys.modules if n == PACKAGE or n.startswith(PACKAGE + ".")]:
+            del sys.modules[name]
+    if str(python_dir) in sys.path:
+        sys.path.remove(str(python_dir))
+    sys.path.insert(0, str(python_dir))
     return importlib.import_module(PACKAGE)

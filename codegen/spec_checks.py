@@ -344,7 +344,7 @@ def _check_errata(c: _Checker) -> None:
             folded = alias.alias.casefold()
             clash = aliases[alias.record].get(folded)
             if clash is not None:
-                c.add(ERRATA, f"{apath}.alias", f"别名 {alias.alias!r} 忽略大小写后与{clash}冲突")
+                c.add(ERRATA, f"{apath}.alias", f"别名 {alias.alias!r} 忽略大小写后与 {clash} 冲突")
             else:
                 aliases[alias.record][folded] = f"别名 {alias.alias}"
 

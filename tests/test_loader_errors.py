@@ -358,6 +358,18 @@ def test_yaml_syntax_error_names_the_line(spec_copy: Path) -> None:
     assert "YAML" in problems[0].message
 
 
+def test_repeated_key_is_refused_not_silently_overwritten(spec_copy: Path) -> None:
+    lines = (spec_copy / ACCEPT).read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(n for n, line in enumerate(lines) if line.startswith("    type: "))
+    lines.insert(at + 1, "    type: String(10)\n")
+    (spec_copy / ACCEPT).write_text("".join(lines), encoding="utf-8")
+    problems = spec_problems(spec_copy)
+    assert len(problems) == 1, problems
+    assert problems[0].file == f"spec/{ACCEPT}"
+    assert problems[0].path.startswith(f"line {at + 2}, column ")
+    assert "duplicate key 'type'" in problems[0].message
+
+
 def test_empty_file(spec_copy: Path) -> None:
     (spec_copy / ACCEPT).write_text("", encoding="utf-8")
     only(spec_problems(spec_copy), ACCEPT, "(document)")
