@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlsplit
 
 from codegen.spec_docs import (
     ErratumDoc,
@@ -322,6 +323,18 @@ class Model:
             "validate",
         ]
         return tuple(sorted(names))
+
+    @property
+    def gateway_header_names(self) -> tuple[str, ...]:
+        return tuple(h.name for h in self.gateway.headers)
+
+    @property
+    def api_root_path(self) -> str:
+        """The path part every API root shares, e.g. "/ebus/tysb-sjcj" (the mock serves under it)."""
+        paths = {urlsplit(e.api_root).path for e in self.gateway.environments}
+        if len(paths) != 1:
+            raise ValueError(f"API roots disagree on their path: {sorted(paths)}")
+        return paths.pop()
 
     @property
     def api_roots(self) -> dict[str, str]:

@@ -21,3 +21,27 @@ PROBLEM_CODES = (
     "required_if",
     "paired_lists",
 )
+
+# Gateway outcomes the generated client and mock gateway refer to by id; their
+# errCode and HTTP status are data in spec/standard.yaml (gateway.statuses).
+STATUS_IDS = (
+    "ok",
+    "business_error",
+    "reconciliation_mismatch",
+    "bad_json",
+    "wrong_shape",
+    "batch_too_large",
+    "invalid_record",
+    "missing_header",
+    "wrong_paasid",
+    "stale_timestamp",
+    "bad_signature",
+    "not_found",
+    "method_not_allowed",
+    "length_required",
+    "body_too_large",
+    "unsupported_media_type",
+    "too_many_requests",
+    "internal_error",
+    "unavailable",
+)

@@ -14,7 +14,7 @@ from typing import Protocol
 from codegen import naming, patterns
 from codegen.derived import reconciliation_codeset
 from codegen.loader_paths import CODESETS, ERRATA, STANDARD, record_path
-from codegen.problem_codes import PROBLEM_CODES
+from codegen.problem_codes import PROBLEM_CODES, STATUS_IDS
 from codegen.problems import SpecProblem
 from codegen.spec_docs import CodeSetDoc, RecordDoc, SpecDocs
 from codegen.wire_types import Kind, parse_wire_type
@@ -109,6 +109,23 @@ def _check_standard(c: _Checker) -> dict[str, str]:
     for i, part in enumerate(gw.signature.concatenation):
         if part not in ("timestamp", "token", "nonce"):
             c.add(STANDARD, f"gateway.signature.concatenation[{i}]", f"未知的签名要素 {part!r}")
+
+    c.unique(STANDARD, "gateway.statuses", _ids(gw.statuses), "id")
+    c.unique(
+        STANDARD,
+        "gateway.statuses",
+        ((f"[{i}].err_code", st.err_code) for i, st in enumerate(gw.statuses)),
+        "errCode",
+    )
+    by_id = {st.id: st for st in gw.statuses}
+    for status_id in sorted(set(STATUS_IDS) - set(by_id)):
+        c.add(STANDARD, "gateway.statuses", f"缺少状态 {status_id!r}（模拟网关与客户端要用到）")
+    for i, st in enumerate(gw.statuses):
+        if not 100 <= st.http_status <= 599:
+            c.add(STANDARD, f"gateway.statuses[{i}]<{st.id}>.http_status", "应为 100–599")
+    ok = by_id.get("ok")
+    if ok is not None and (ok.err_code != gw.success_code or ok.http_status != 200):
+        c.add(STANDARD, "gateway.statuses", f"ok 应为 errCode {gw.success_code!r} 与 HTTP 200")
 
     defined = [p.code for p in std.problem_codes]
     c.unique(

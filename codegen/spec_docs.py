@@ -107,6 +107,19 @@ class ReplyFieldDoc:
 
 
 @dataclass(frozen=True)
+class StatusDoc:
+    """How one outcome maps to errCode and HTTP status (an editor's decision: the
+    standard gives only the envelope); the mock gateway and OpenAPI both use it."""
+
+    id: str
+    err_code: str
+    http_status: int
+    label: str
+    description: str
+    retry: bool = False
+
+
+@dataclass(frozen=True)
 class GatewayDoc:
     paasid: str
     method: str
@@ -123,6 +136,8 @@ class GatewayDoc:
     body_max_bytes_reason: str
     reply: tuple[ReplyFieldDoc, ...]
     success_code: str
+    status_mapping_note: str
+    statuses: tuple[StatusDoc, ...]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from codegen.model import Endpoint, Field, Model, Record
 from codegen.render import RenderError
+from codegen.spec_docs import StatusDoc
 from codegen.targets.json_schema import DIALECT, JsonObject, dump, generated_comment, record_schema
 
 REPLY = "Reply"
@@ -20,29 +21,6 @@ REPLY = "Reply"
 _EXAMPLE_NAMESPACE = uuid.UUID("2b0c7a8e-3f1d-4c5e-9a6b-0d2019000003")
 
 # Non-200 statuses: (English, Chinese) meaning. Every body is the Reply envelope.
-_ERROR_STATUSES = {
-    "400": (
-        "Refused before processing: malformed JSON, a record failing validation, "
-        "or a batch with too many records. errCode is non-zero.",
-        "请求在处理前被拒绝：JSON 无法解析、记录未通过校验或批量记录过多；errCode 非 0。",
-    ),
-    "401": (
-        "Missing or invalid x-tif-* headers, a wrong signature or a stale timestamp.",
-        "缺少或错误的 x-tif-* 请求头、签名不符或时间戳过期。",
-    ),
-    "413": (
-        "The request body is larger than the gateway's limit.",
-        "请求体超过网关限制。",
-    ),
-    "500": (
-        "Gateway failure; the request may be retried.",
-        "网关内部错误，可重试。",
-    ),
-    "503": (
-        "Gateway temporarily unavailable; the request may be retried.",
-        "网关暂不可用，可重试。",
-    ),
-}
 
 
 def render(model: Model) -> dict[str, str]:
@@ -104,15 +82,11 @@ def _info(model: Model) -> JsonObject:
             f"{model.datetime.timezone_label}（UTC{model.datetime.utc_offset}），不带时区标记。"
             "All datetimes are Beijing time "
             f"(UTC{model.datetime.utc_offset}) without a zone designator.",
-            "**HTTP 状态 / Status mapping**：成功与业务错误均返回 200，以 errCode 区分"
-            f"（{gw.success_code} 为成功）；400 请求被拒绝（JSON 无效、校验失败、批量过多），"
-            "401 请求头或签名无效、时间戳过期，413 请求体过大，500/503 网关故障（可重试）；"
-            "所有应答体均为 errCode/errMsg 信封。"
-            f"Success and business errors come with 200 and errCode ({gw.success_code} = "
-            "success); 400 = refused before processing (bad JSON, validation failed, batch too "
-            "large); 401 = missing/invalid x-tif headers, bad signature or stale timestamp; "
-            "413 = body too large; 500/503 = gateway failure, may be retried. Every body is the "
-            "errCode/errMsg envelope.",
+            f"**HTTP 状态 / Status mapping**：{gw.status_mapping_note}\n"
+            + "\n".join(f"- {s.http_status} / errCode {s.err_code}：{s.label}" for s in gw.statuses)
+            + "\n\nProcessed requests, business errors included, answer 200 and tell success "
+            "from failure by errCode; requests refused before processing answer 4xx, gateway "
+            "failures 5xx; every body is the errCode/errMsg envelope.",
             "**取值约定 / Value rules**：\n"
             + "\n".join(f"- {s.label}：{s.text}" for s in model.semantics),
         ]
@@ -188,21 +162,23 @@ def _operation(model: Model, endpoint: Endpoint) -> JsonObject:
 
 
 def _responses(model: Model) -> JsonObject:
+    """One response per HTTP status of the spec's status mapping, each listing its errCodes."""
     reply = {"$ref": f"#/components/schemas/{REPLY}"}
-    ok = {"errCode": model.gateway.success_code, "errMsg": ""}
-    out: JsonObject = {
-        "200": {
-            "description": (
-                f"已处理：errCode 为 “{model.gateway.success_code}” 表示成功，否则为业务错误。"
-                "Processed; errCode tells success from a business error."
-            ),
-            "content": {"application/json": {"schema": reply, "example": ok}},
-        }
-    }
-    for status, (english, chinese) in _ERROR_STATUSES.items():
-        out[status] = {
-            "description": f"{chinese} {english}",
-            "content": {"application/json": {"schema": dict(reply)}},
+    by_status: dict[int, list[StatusDoc]] = {}
+    for status in model.gateway.statuses:
+        by_status.setdefault(status.http_status, []).append(status)
+    out: JsonObject = {}
+    for http_status, statuses in sorted(by_status.items()):
+        lines = [
+            f"- errCode {s.err_code}：{s.label}。{s.description}"
+            + ("（可重试）" if s.retry else "")
+            for s in statuses
+        ]
+        first = statuses[0]
+        example = {"errCode": first.err_code, "errMsg": "" if first.id == "ok" else first.label}
+        out[str(http_status)] = {
+            "description": "\n".join(lines),
+            "content": {"application/json": {"schema": dict(reply), "example": example}},
         }
     return out
 

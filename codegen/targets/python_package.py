@@ -15,6 +15,7 @@ MODULES = (
     "normalize.py",
     "problems.py",
     "records.py",
+    "signing.py",
     "spec.py",
     "validators.py",
 )
