@@ -10,6 +10,7 @@ from codegen.render import format_python
 # Each module has one template, templates/python/<module>.jinja.
 MODULES = (
     "__init__.py",
+    "client.py",
     "codes.py",
     "examples.py",
     "normalize.py",
