@@ -356,6 +356,12 @@ class Model:
     def problem_labels(self) -> dict[str, str]:
         return {p.code: p.label for p in self.problem_codes}
 
+    def format(self, format_id: str) -> Format:
+        for f in self.formats:
+            if f.id == format_id:
+                return f
+        raise KeyError(format_id)
+
     def record(self, key: str) -> Record:
         for r in self.records:
             if r.key == key:

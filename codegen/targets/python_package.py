@@ -14,6 +14,7 @@ MODULES = (
     "codes.py",
     "examples.py",
     "normalize.py",
+    "outbox.py",
     "problems.py",
     "records.py",
     "signing.py",
