@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,24 +22,27 @@ from codegen.render import TEMPLATES_DIR, make_environment
 from codegen.targets import json_schema, openapi, python_package
 
 
+FileContent = str | bytes
+
+
 @dataclass(frozen=True)
 class Rendered:
     spec: LoadedSpec
     model: Model
-    # Path relative to generated/ → file text.
-    files: dict[str, str]
+    # Path relative to generated/ → file content: text (written as UTF-8) or bytes.
+    files: dict[str, FileContent]
 
 
 def render_all(spec_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> Rendered:
     spec = load_spec(spec_dir)
     model = build_model(spec)
     env = make_environment(templates_dir)
-    targets: tuple[Callable[[], dict[str, str]], ...] = (
+    targets: tuple[Callable[[], Mapping[str, FileContent]], ...] = (
         lambda: python_package.render(model, env),
         lambda: json_schema.render(model),
         lambda: openapi.render(model),
     )
-    files: dict[str, str] = {}
+    files: dict[str, FileContent] = {}
     for target in targets:
         for path, text in target().items():
             if path in files:
@@ -86,7 +89,7 @@ def find_drift(rendered: Rendered, out_dir: Path) -> Drift:
         path = existing.get(rel)
         if path is None:
             missing.append(rel)
-        elif path.read_bytes() != text.encode("utf-8"):
+        elif path.read_bytes() != as_bytes(text):
             stale.append(rel)
     orphans = sorted(set(existing) - set(rendered.files))
     canonical = canonical_texts(rendered.spec.docs)
@@ -94,7 +97,11 @@ def find_drift(rendered: Rendered, out_dir: Path) -> Drift:
     return Drift(tuple(stale), tuple(missing), tuple(orphans), tuple(layout))
 
 
-def write_all(files: dict[str, str], out_dir: Path) -> None:
+def as_bytes(content: FileContent) -> bytes:
+    return content.encode("utf-8") if isinstance(content, str) else content
+
+
+def write_all(files: Mapping[str, FileContent], out_dir: Path) -> None:
     """Replaces ``out_dir`` with exactly ``files``; on any error it is left as it was."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -103,9 +110,8 @@ def write_all(files: dict[str, str], out_dir: Path) -> None:
         for rel, text in files.items():
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            # newline="" keeps "\n" on every platform: output is byte-identical.
-            with open(target, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+            # Bytes, not text mode: "\n" stays "\n" on every platform.
+            target.write_bytes(as_bytes(text))
         _swap(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -179,5 +179,157 @@ def validate(ctx: click.Context, key: str, files: tuple[Path, ...], quiet: bool)
     sys.exit(1 if invalid else 0)
 
 
+@main.command()
+@click.option("--interface", "key", required=True, help="Record type, e.g. accept.")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--environment",
+    type=click.Choice(["test", "production"]),
+    help="Send to the standard's test or production API root (HTTPS).",
+)
+@click.option(
+    "--base-url", help="Send to this API root instead, e.g. http://127.0.0.1:8080/ebus/tysb-sjcj."
+)
+@click.option(
+    "--org-code",
+    required=True,
+    help="The sender's 18-character 统一社会信用代码; it starts every Cd_Batch.",
+)
+@click.option(
+    "--outbox",
+    "outbox_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gdzw-outbox.sqlite3"),
+    show_default=True,
+    help="SQLite outbox file; a later run resumes what an earlier one left.",
+)
+@click.option(
+    "--token-env",
+    default="GDZW_TOKEN",
+    show_default=True,
+    help="Environment variable holding the token (never passed on the command line).",
+)
+@click.option(
+    "--max-attempts",
+    default=10,
+    show_default=True,
+    help="Tries per batch before it goes to the dead-letter state.",
+)
+@click.option(
+    "--reconcile/--no-reconcile",
+    default=True,
+    show_default=True,
+    help="Send 对账 records for delivered batches.",
+)
+@click.option(
+    "--allow-insecure-http", is_flag=True, help="Allow plain http:// to a non-loopback host."
+)
+@click.pass_context
+def send(
+    ctx: click.Context,
+    key: str,
+    files: tuple[Path, ...],
+    environment: str | None,
+    base_url: str | None,
+    org_code: str,
+    outbox_path: Path,
+    token_env: str,
+    max_attempts: int,
+    reconcile: bool,
+    allow_insecure_http: bool,
+) -> None:
+    """Send records in FILES (JSON array or JSON Lines) through the durable outbox.
+
+    Records are validated and stored in the outbox first (invalid ones are
+    refused and reported), then delivered in batches of at most 99; a run that
+    is interrupted resumes from the outbox. Exits 1 if any record was refused or
+    any batch ended in the dead-letter state.
+    """
+    import os
+
+    if (environment is None) == (base_url is None):
+        raise click.UsageError("give exactly one of --environment or --base-url")
+    token = os.environ.get(token_env)
+    if not token:
+        raise click.UsageError(f"set the token in the environment variable {token_env}")
+    _, out_dir = _paths(ctx)
+    package = load_generated_package(out_dir)
+    if key not in package.spec.RECONCILIATION_TABLES:
+        raise click.BadParameter(
+            f"{key!r}; choose from {', '.join(package.spec.RECONCILIATION_TABLES)}",
+            param_hint="--interface",
+        )
+    try:
+        client = package.client.Client(
+            token,
+            base_url=base_url,
+            environment=environment,
+            allow_insecure_http=allow_insecure_http,
+        )
+        outbox = package.outbox.Outbox(outbox_path, org_code, max_attempts=max_attempts)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    read = refused = 0
+    with outbox:
+        for path in files:
+            chunk: list[object] = []
+            for item in read_records(path):
+                read += 1
+                if item.error is not None:
+                    refused += 1
+                    click.echo(f"{path}:#{item.number}: {item.error}")
+                    continue
+                chunk.append(item.value)
+                if len(chunk) >= 1000:  # bounded memory: enqueue as we read
+                    refused += _enqueue(outbox, key, path, chunk, read - len(chunk))
+                    chunk = []
+            refused += _enqueue(outbox, key, path, chunk, read - len(chunk))
+        waiting = [b for b in outbox.batches() if b.state in ("open", "pending") and b.records]
+        done_batches = dead_batches = 0
+        with click.progressbar(
+            length=len(waiting), label="delivering batches", file=sys.stderr
+        ) as bar:
+            while True:
+                report = outbox.deliver(
+                    client, on_batch=lambda info: bar.update(1) if info.state != "pending" else None
+                )
+                done_batches += len(report.done)
+                dead_batches += len(report.dead)
+                if not report.remaining:
+                    break
+        reconciled = 0
+        if reconcile and not dead_batches:
+            try:
+                reconciled = outbox.send_reconciliation(client)
+            except package.client.GatewayError as exc:
+                click.echo(f"对账失败 (reconciliation refused): {exc}", err=True)
+                dead_batches += 1
+        counts = outbox.counts()
+        for batch in outbox.batches("dead"):
+            click.echo(
+                f"dead batch {batch.cd_batch} ({batch.records} records): {batch.last_error}",
+                err=True,
+            )
+    click.echo(
+        f"{read} 条读入，{refused} 条被拒，{done_batches} 个批次已送达，{dead_batches} 个批次失败，"
+        f"{reconciled} 条对账记录；发件箱：{counts} "
+        f"({read} read, {refused} refused, {done_batches} batches delivered, {dead_batches} failed, "
+        f"{reconciled} reconciliation records)"
+    )
+    sys.exit(1 if refused or dead_batches else 0)
+
+
+def _enqueue(outbox: Any, key: str, path: Path, records: list[object], offset: int) -> int:
+    if not records:
+        return 0
+    report = outbox.enqueue(key, records)
+    for index, problems in report.refused:
+        for problem in problems:
+            click.echo(f"{path}:#{offset + index + 1}: {problem.message} [{problem.code}]")
+    return len(report.refused)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
