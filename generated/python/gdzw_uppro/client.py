@@ -11,6 +11,7 @@ repr, logs, exceptions or bodies."""
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
 import logging
@@ -20,6 +21,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Final, Literal, Protocol
 from urllib.parse import urlsplit
@@ -149,14 +151,22 @@ class UrllibTransport:
         for name, value in request.headers.items():
             req.add_header(name, value)
         try:
-            with urllib.request.urlopen(req, timeout=request.timeout) as reply:
-                return HttpResponse(reply.status, dict(reply.headers.items()), reply.read())
-        except urllib.error.HTTPError as exc:
-            with exc:
-                return HttpResponse(exc.code, dict(exc.headers.items()), exc.read())
-        except (urllib.error.URLError, OSError, ValueError) as exc:  # timeouts are OSError
+            try:
+                with urllib.request.urlopen(req, timeout=request.timeout) as reply:
+                    return HttpResponse(reply.status, dict(reply.headers.items()), reply.read())
+            except urllib.error.HTTPError as exc:
+                with exc:
+                    return HttpResponse(exc.code, dict(exc.headers.items()), exc.read())
+        # Timeouts and resets are OSError; a garbled status line or a body cut short
+        # (BadStatusLine, IncompleteRead) is http.client.HTTPException: all mean "no reply".
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
             reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-            raise TransportError(f"连接失败 (connection failed): {reason}") from None
+            detail = (
+                f"{type(reason).__name__}: {reason}"
+                if isinstance(reason, BaseException)
+                else reason
+            )
+            raise TransportError(f"连接失败 (connection failed): {detail}") from None
 
 
 class _HttpxTransport:
@@ -411,9 +421,8 @@ class Client:
         envelope = _envelope(response.body)
         if response.status >= 400:
             code, msg = envelope if envelope else (None, None)
-            raise HttpStatusError(
-                response.status, code, msg, records, _retry_after(response.headers)
-            )
+            retry_after = _retry_after(response.headers, self._clock())
+            raise HttpStatusError(response.status, code, msg, records, retry_after)
         if envelope is None:
             raise ReplyFormatError(
                 f"应答不是 errCode/errMsg JSON（HTTP {response.status}）", records
@@ -440,7 +449,8 @@ def _envelope(body: bytes) -> tuple[str, str] | None:
     return code, msg if isinstance(msg, str) else json.dumps(msg, ensure_ascii=False)
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
+def _retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """Retry-After as seconds: delay-seconds, or an HTTP-date measured against ``now``."""
     value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
     if value is None:
         return None
@@ -449,9 +459,12 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     except ValueError:
         pass
     try:
-        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+        when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT
+        when = when.replace(tzinfo=timezone.utc)
+    return max(when.timestamp() - now, 0.0)
 
 
 @dataclass

@@ -18,7 +18,7 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -64,6 +64,7 @@ CREATE TABLE IF NOT EXISTS items (
     body TEXT NOT NULL,
     PRIMARY KEY (batch_id, row_guid)
 );
+CREATE INDEX IF NOT EXISTS items_by_row_guid ON items (row_guid);
 CREATE TABLE IF NOT EXISTS sequences (
     day TEXT PRIMARY KEY,
     last INTEGER NOT NULL
@@ -190,7 +191,7 @@ class Outbox:
         if callable(to_dict):
             data = to_dict()
             return dict(data) if isinstance(data, dict) else None
-        if isinstance(record, dict):
+        if isinstance(record, Mapping):
             return normalize(key, record).record
         return None
 
@@ -283,7 +284,9 @@ class Outbox:
         """One pass over the waiting batches, oldest first, each sent once.
 
         A batch is sealed (no more records join it) before its first try, so a
-        retry resends exactly the same records under the same Cd_Batch.
+        retry resends exactly the same records under the same Cd_Batch. A batch
+        holding a newer version of a RowGuid that an older pending batch also
+        holds is left for a later pass, so the older version never lands last.
         """
         done: list[BatchInfo] = []
         failed: list[BatchInfo] = []
@@ -295,6 +298,8 @@ class Outbox:
             ).fetchall()
         ]
         for batch_id in ids[:max_batches] if max_batches is not None else ids:
+            if self._waits_for_older(batch_id):
+                continue
             with self._transaction():
                 self._db.execute(
                     "UPDATE batches SET state = 'pending' WHERE id = ? AND state = 'open'",
@@ -336,8 +341,31 @@ class Outbox:
         ).fetchone()[0]
         return DeliveryReport(tuple(done), tuple(failed), tuple(dead), int(remaining))
 
+    def _waits_for_older(self, batch_id: int) -> bool:
+        """Whether an older, still-pending batch carries one of this batch's RowGuids.
+
+        The older batch holds an earlier version of that record; sending this one
+        first would let the older version overwrite the newer one when the older
+        batch finally goes through. So this batch waits until the older is done
+        (or dead).
+        """
+        row = self._db.execute(
+            "SELECT 1 FROM items i "
+            "JOIN batches b ON b.id = i.batch_id "
+            "JOIN items j ON j.row_guid = i.row_guid AND j.batch_id < i.batch_id "
+            "JOIN batches o ON o.id = j.batch_id AND o.record_key = b.record_key "
+            "WHERE i.batch_id = ? AND o.state IN ('open', 'pending') LIMIT 1",
+            (batch_id,),
+        ).fetchone()
+        return row is not None
+
     def requeue(self, batch_ids: Iterable[int] | None = None) -> int:
-        """Moves dead batches (all, or those given) back to pending with their tries reset."""
+        """Moves dead batches (all, or those given) back to pending with their tries reset.
+
+        A requeued batch resends its records as they were stored. If a newer
+        version of one of its RowGuids was delivered meanwhile, enqueue that
+        record again after requeueing so the newer version lands last.
+        """
         with self._transaction():
             if batch_ids is None:
                 cursor = self._db.execute(
