@@ -13,6 +13,7 @@ MODULES = (
     "client.py",
     "codes.py",
     "examples.py",
+    "mock.py",
     "normalize.py",
     "outbox.py",
     "problems.py",
