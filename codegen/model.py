@@ -307,7 +307,10 @@ class Model:
         """The generated package's public names, sorted."""
         names = [cs.python_name for cs in self.codesets] + [r.python_name for r in self.records]
         names += [
+            "Client",
             "EXAMPLES",
+            "Outbox",
+            "RetryPolicy",
             "InvalidRecordError",
             "Normalized",
             "Problem",

@@ -9,6 +9,7 @@ validators and name normalization. Vendor it by copying this directory."""
 
 from __future__ import annotations
 
+from .client import Client, RetryPolicy
 from .codes import (
     AcceptanceStatus,
     ApplyChannel,
@@ -33,6 +34,7 @@ from .codes import (
 )
 from .examples import EXAMPLES
 from .normalize import Normalized, Renamed, normalize
+from .outbox import Outbox
 from .problems import InvalidRecordError, Problem
 from .records import (
     RECORD_TYPES,
@@ -56,6 +58,7 @@ __all__ = [
     "ApplyChannel",
     "ApplyType",
     "CertificateType",
+    "Client",
     "CorrectionRecord",
     "CorrectionStatus",
     "EXAMPLES",
@@ -66,6 +69,7 @@ __all__ = [
     "MaterialMedium",
     "MaterialRecord",
     "Normalized",
+    "Outbox",
     "Problem",
     "ProcessRecord",
     "ProcessStage",
@@ -78,6 +82,7 @@ __all__ = [
     "Renamed",
     "ResultRecord",
     "ResultType",
+    "RetryPolicy",
     "SPEC_HASH",
     "STANDARD_ID",
     "Satisfaction",
