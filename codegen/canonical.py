@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from codegen.binding import dump
-from codegen.loader_paths import CODESETS_FILE, ERRATA_FILE, STANDARD_FILE, record_file
+from codegen.loader_paths import (
+    CODESETS_FILE,
+    CURRENCIES_FILE,
+    ERRATA_FILE,
+    REGIONS_FILE,
+    STANDARD_FILE,
+    record_file,
+)
 from codegen.spec_docs import SpecDocs
 from codegen.spec_yaml import dump_yaml
 
@@ -16,6 +23,8 @@ def canonical_texts(docs: SpecDocs) -> dict[str, str]:
         STANDARD_FILE: dump_yaml(dump(docs.standard)),
         CODESETS_FILE: dump_yaml(dump(docs.codesets)),
         ERRATA_FILE: dump_yaml(dump(docs.errata)),
+        REGIONS_FILE: dump_yaml(dump(docs.regions)),
+        CURRENCIES_FILE: dump_yaml(dump(docs.currencies)),
     }
     for record in docs.records:
         texts[record_file(record.key)] = dump_yaml(dump(record))

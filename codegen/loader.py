@@ -13,13 +13,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codegen.binding import Binder
-from codegen.loader_paths import CODESETS_FILE, ERRATA_FILE, RECORDS_DIR, STANDARD_FILE, record_file
+from codegen.loader_paths import (
+    CODESETS_FILE,
+    CURRENCIES_FILE,
+    ERRATA_FILE,
+    RECORDS_DIR,
+    REGIONS_FILE,
+    STANDARD_FILE,
+    record_file,
+)
 from codegen.problems import SpecError, SpecProblem
 from codegen.spec_checks import check_docs
 from codegen.spec_docs import (
     CodeSetsDoc,
+    CurrenciesDoc,
     ErrataDoc,
     RecordDoc,
+    RegionsDoc,
     SpecDocs,
     StandardDoc,
 )
@@ -75,6 +85,8 @@ def load_spec(spec_dir: Path) -> LoadedSpec:
     standard = bind(STANDARD_FILE, StandardDoc)
     codesets = bind(CODESETS_FILE, CodeSetsDoc)
     errata = bind(ERRATA_FILE, ErrataDoc)
+    regions = bind(REGIONS_FILE, RegionsDoc)
+    currencies = bind(CURRENCIES_FILE, CurrenciesDoc)
 
     records: list[RecordDoc] = []
     records_dir = spec_dir / RECORDS_DIR
@@ -110,7 +122,9 @@ def load_spec(spec_dir: Path) -> LoadedSpec:
     assert isinstance(standard, StandardDoc)
     assert isinstance(codesets, CodeSetsDoc)
     assert isinstance(errata, ErrataDoc)
-    docs = SpecDocs(standard, codesets, tuple(records), errata)
+    assert isinstance(regions, RegionsDoc)
+    assert isinstance(currencies, CurrenciesDoc)
+    docs = SpecDocs(standard, codesets, tuple(records), errata, regions, currencies)
     problems.extend(check_docs(docs))
     if problems:
         raise SpecError(problems)

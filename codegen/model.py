@@ -13,12 +13,15 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from codegen.spec_docs import (
+    CurrenciesDoc,
     ErratumDoc,
+    RegionsDoc,
     GatewayDoc,
     ProblemCodeDoc,
     SemanticDoc,
     StandardInfoDoc,
 )
+from codegen.problem_codes import DOMAIN_CODES
 from codegen.wire_types import WireType
 
 # How a field is represented in Python and checked; one macro file per kind.
@@ -115,10 +118,22 @@ class Field:
     note: str | None
     constant_name: str
     example: JsonValue
+    domain: str | None
+    sensitive: bool
 
     @property
     def is_list(self) -> bool:
         return self.separator is not None
+
+    @property
+    def domain_code(self) -> str | None:
+        """The problem code of this field's domain check, if it has one."""
+        return DOMAIN_CODES[self.domain] if self.domain else None
+
+    @property
+    def domain_check_name(self) -> str | None:
+        """The generated validator helper that runs this field's domain check."""
+        return f"_check_{self.domain}" if self.domain else None
 
 
 @dataclass(frozen=True)
@@ -170,7 +185,74 @@ class PairedLists:
         return f"{a.wire_name}（{a.label}）与 {b.wire_name}（{b.label}）均填写时，以 “{self.separator}” 分隔的项数须一致"
 
 
-Rule = RequiredIf | PairedLists
+@dataclass(frozen=True)
+class CertificateNumber:
+    """Each certificate number checked by the type at the same position (strict)."""
+
+    id: str
+    text: str
+    clause: str
+    fields: tuple[Field, Field]
+    separator: str | None
+    id_types: tuple[str, ...]
+    uscc_types: tuple[str, ...]
+    kind: Literal["certificate_number"] = "certificate_number"
+
+    def describe(self) -> str:
+        a, b = self.fields
+        return f"{b.wire_name}（{b.label}）须与 {a.wire_name}（{a.label}）同位置的证件类型相符"
+
+
+@dataclass(frozen=True)
+class NotBefore:
+    """The second datetime is not earlier than the first (strict)."""
+
+    id: str
+    text: str
+    clause: str
+    fields: tuple[Field, Field]
+    kind: Literal["not_before"] = "not_before"
+
+    def describe(self) -> str:
+        a, b = self.fields
+        return f"{b.wire_name}（{b.label}）不早于 {a.wire_name}（{a.label}）"
+
+
+@dataclass(frozen=True)
+class EmbeddedDate:
+    """The YYYYMMDD inside the first field at ``offset`` is the date of the second (strict)."""
+
+    id: str
+    text: str
+    clause: str
+    fields: tuple[Field, Field]
+    offset: int
+    kind: Literal["embedded_date"] = "embedded_date"
+
+    def describe(self) -> str:
+        a, b = self.fields
+        return f"{a.wire_name}（{a.label}）第 {self.offset + 1}–{self.offset + 8} 位的日期即 {b.wire_name}（{b.label}）的日期"
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """The first field begins with the second, when the second is given (strict)."""
+
+    id: str
+    text: str
+    clause: str
+    fields: tuple[Field, Field]
+    kind: Literal["prefix"] = "prefix"
+
+    def describe(self) -> str:
+        a, b = self.fields
+        return f"{a.wire_name}（{a.label}）以 {b.wire_name}（{b.label}）开头"
+
+
+Rule = RequiredIf | PairedLists | CertificateNumber | NotBefore | EmbeddedDate | Prefix
+
+# Validation profiles, each checking everything the one before it does.
+PROFILES = ("gateway", "standard", "strict")
 
 
 @dataclass(frozen=True)
@@ -288,6 +370,8 @@ class Model:
     gateway: GatewayDoc
     problem_codes: tuple[ProblemCodeDoc, ...]
     errata: tuple[ErratumDoc, ...]
+    regions: RegionsDoc
+    currencies: CurrenciesDoc
 
     # Import lists in the order isort (ruff "I") wants: sorted by name.
     @property
@@ -310,6 +394,7 @@ class Model:
             "Client",
             "EXAMPLES",
             "Outbox",
+            "PROFILES",
             "RetryPolicy",
             "InvalidRecordError",
             "Normalized",
@@ -322,6 +407,7 @@ class Model:
             "VALIDATORS",
             "VERSION",
             "__version__",
+            "errors",
             "normalize",
             "validate",
         ]
@@ -354,6 +440,41 @@ class Model:
     @property
     def reconciliation_tables(self) -> dict[str, str]:
         return {r.key: r.reconciliation_table for r in self.records if r.reconciliation_table}
+
+    def problem_level(self, code: str) -> int:
+        """The index in PROFILES of the narrowest profile that reports ``code``."""
+        for p in self.problem_codes:
+            if p.code == code:
+                return PROFILES.index(p.profile)
+        raise KeyError(code)
+
+    @property
+    def problem_levels(self) -> dict[str, int]:
+        return {p.code: PROFILES.index(p.profile) for p in self.problem_codes}
+
+    @property
+    def problem_profiles(self) -> dict[str, str]:
+        return {p.code: p.profile for p in self.problem_codes}
+
+    @property
+    def region_names(self) -> dict[str, str]:
+        return {r.code: r.name for r in self.regions.regions}
+
+    @property
+    def abolished_regions(self) -> dict[str, str]:
+        return {r.code: r.name for r in self.regions.regions if r.abolished}
+
+    @property
+    def currency_codes(self) -> tuple[str, ...]:
+        return tuple(c.code for c in self.currencies.currencies)
+
+    @property
+    def problem_severities(self) -> dict[str, str]:
+        return {p.code: p.severity for p in self.problem_codes}
+
+    @property
+    def profiles(self) -> tuple[str, ...]:
+        return PROFILES
 
     @property
     def problem_labels(self) -> dict[str, str]:

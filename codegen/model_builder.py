@@ -10,6 +10,10 @@ from codegen.examples import example_value
 from codegen.loader import LoadedSpec
 from codegen.model import (
     Alias,
+    CertificateNumber,
+    EmbeddedDate,
+    NotBefore,
+    Prefix,
     Code,
     CodeSet,
     Condition,
@@ -99,6 +103,8 @@ def build_model(spec: LoadedSpec) -> Model:
         gateway=std.gateway,
         problem_codes=std.problem_codes,
         errata=docs.errata.errata,
+        regions=docs.regions,
+        currencies=docs.currencies,
     )
 
 
@@ -194,6 +200,8 @@ def _field(
         source=record.table,
         note=doc.note,
         constant_name=f"_F_{record.key.upper()}_{python_name.upper()}",
+        domain=doc.domain,
+        sensitive=doc.sensitive,
         example=example_value(
             record.key,
             doc.name,
@@ -242,8 +250,20 @@ def _rule(doc: RuleDoc, fields: dict[str, Field]) -> Rule:
             when=tuple(Condition(fields[c.field], c.op, c.values) for c in doc.when),
         )
     first, second = (fields[name] for name in doc.fields)
-    assert first.separator is not None
-    return PairedLists(doc.id, doc.text, doc.clause, (first, second), first.separator)
+    pair = (first, second)
+    if doc.kind == "paired_lists":
+        assert first.separator is not None
+        return PairedLists(doc.id, doc.text, doc.clause, pair, first.separator)
+    if doc.kind == "certificate_number":
+        return CertificateNumber(
+            doc.id, doc.text, doc.clause, pair, first.separator, doc.id_types, doc.uscc_types
+        )
+    if doc.kind == "not_before":
+        return NotBefore(doc.id, doc.text, doc.clause, pair)
+    if doc.kind == "embedded_date":
+        assert doc.offset is not None
+        return EmbeddedDate(doc.id, doc.text, doc.clause, pair, doc.offset)
+    return Prefix(doc.id, doc.text, doc.clause, pair)
 
 
 def _pascal(snake: str) -> str:

@@ -20,7 +20,33 @@ PROBLEM_CODES = (
     "format",
     "required_if",
     "paired_lists",
+    "check_digit",
+    "id_number",
+    "region",
+    "region_abolished",
+    "currency",
+    "mobile",
+    "zip",
+    "url",
+    "json",
+    "negative",
+    "order",
+    "date_mismatch",
+    "prefix",
 )
+
+# Domain checks a field may declare (spec field ``domain``), and the kind of
+# value each applies to; the generated validators implement them (strict profile).
+DOMAINS = {
+    "uscc": "string",
+    "region": "string",
+    "currency": "string",
+    "mobile": "string",
+    "zip": "string",
+    "url": "string",
+    "json": "string",
+    "non_negative": "number",
+}
 
 # Gateway outcomes the generated client and mock gateway refer to by id; their
 # errCode and HTTP status are data in spec/standard.yaml (gateway.statuses).
@@ -45,3 +71,15 @@ STATUS_IDS = (
     "internal_error",
     "unavailable",
 )
+
+# The problem code each domain check reports (its profile and severity are spec data).
+DOMAIN_CODES = {
+    "uscc": "check_digit",
+    "region": "region",
+    "currency": "currency",
+    "mobile": "mobile",
+    "zip": "zip",
+    "url": "url",
+    "json": "json",
+    "non_negative": "negative",
+}

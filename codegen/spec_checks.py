@@ -14,9 +14,9 @@ from typing import Protocol
 from codegen import naming, patterns
 from codegen.derived import reconciliation_codeset
 from codegen.loader_paths import CODESETS, ERRATA, STANDARD, record_path
-from codegen.problem_codes import PROBLEM_CODES, STATUS_IDS
+from codegen.problem_codes import DOMAINS, PROBLEM_CODES, STATUS_IDS
 from codegen.problems import SpecProblem
-from codegen.spec_docs import CodeSetDoc, RecordDoc, SpecDocs
+from codegen.spec_docs import CodeSetDoc, FieldDoc, RecordDoc, RuleDoc, SpecDocs
 from codegen.wire_types import Kind, parse_wire_type
 
 SEPARATORS = ("^", ";")
@@ -282,6 +282,16 @@ def _check_record(
                     c.add(file, f"{path}.codeset", f"代码 {too_long} 超出字段长度 {wire.size}")
         if f.format is not None and f.format not in formats:
             c.add(file, f"{path}.format", f"未知的格式 {f.format!r}")
+        if f.domain is not None:
+            wanted = DOMAINS.get(f.domain)
+            if wanted is None:
+                c.add(
+                    file,
+                    f"{path}.domain",
+                    f"未知的领域校验 {f.domain!r}；应为 {', '.join(DOMAINS)} 之一",
+                )
+            elif (wanted == "number") != wire.is_numeric or wire.kind is Kind.DATETIME:
+                c.add(file, f"{path}.domain", f"领域校验 {f.domain} 不适用于 {f.type}")
         if f.separator is not None:
             if f.separator not in SEPARATORS:
                 c.add(file, f"{path}.separator", f"分隔符应为 {' 或 '.join(SEPARATORS)}")
@@ -319,19 +329,70 @@ def _check_record(
                         if value not in known:
                             c.add(file, f"{cpath}.values", f"{value!r} 不在代码集 {cs.id} 中")
         else:
-            if rule.field is not None or rule.when or len(rule.fields) != 2:
-                c.add(file, path, "paired_lists 规则须恰有两个 fields，且不应有 field/when")
-            seps = set()
-            for j, name in enumerate(rule.fields):
-                target = by_name.get(name)
-                if target is None:
-                    c.add(file, f"{path}.fields[{j}]", f"未知字段 {name!r}")
-                elif target.separator is None:
-                    c.add(file, f"{path}.fields[{j}]", f"字段 {name} 不是多值字段")
-                else:
-                    seps.add(target.separator)
-            if len(seps) > 1:
-                c.add(file, f"{path}.fields", "成对字段的分隔符不一致")
+            _check_pair_rule(c, file, path, rule, by_name, codesets)
+
+
+def _check_pair_rule(
+    c: _Checker,
+    file: str,
+    path: str,
+    rule: RuleDoc,
+    by_name: dict[str, FieldDoc],
+    codesets: dict[str, CodeSetDoc],
+) -> None:
+    """Rules over two fields: paired_lists, certificate_number, not_before, embedded_date, prefix."""
+    if rule.field is not None or rule.when or len(rule.fields) != 2:
+        c.add(file, path, f"{rule.kind} 规则须恰有两个 fields，且不应有 field/when")
+        return
+    targets = []
+    for j, name in enumerate(rule.fields):
+        target = by_name.get(name)
+        if target is None:
+            c.add(file, f"{path}.fields[{j}]", f"未知字段 {name!r}")
+        else:
+            targets.append(target)
+    if rule.kind != "certificate_number" and (rule.id_types or rule.uscc_types):
+        c.add(file, path, "只有 certificate_number 规则可以有 id_types/uscc_types")
+    if rule.kind != "embedded_date" and rule.offset is not None:
+        c.add(file, path, "只有 embedded_date 规则可以有 offset")
+    if len(targets) != 2:
+        return
+    first, second = targets
+    kinds = [parse_wire_type(t.type) for t in targets]
+    is_datetime = [k is not None and k.kind is Kind.DATETIME for k in kinds]
+    if rule.kind == "paired_lists":
+        for j, target in enumerate(targets):
+            if target.separator is None:
+                c.add(file, f"{path}.fields[{j}]", f"字段 {target.name} 不是多值字段")
+        if first.separator != second.separator:
+            c.add(file, f"{path}.fields", "成对字段的分隔符不一致")
+    elif rule.kind == "certificate_number":
+        cs = codesets.get(first.codeset or "")
+        if cs is None:
+            c.add(file, f"{path}.fields[0]", f"字段 {first.name} 应引用证件类型代码集")
+        else:
+            known = {k.code for k in cs.codes}
+            for value in (*rule.id_types, *rule.uscc_types):
+                if value not in known:
+                    c.add(file, path, f"{value!r} 不在代码集 {cs.id} 中")
+        if first.separator != second.separator:
+            c.add(file, f"{path}.fields", "证件类型与号码的分隔符不一致")
+        if not (rule.id_types or rule.uscc_types):
+            c.add(file, path, "certificate_number 规则须列出 id_types 或 uscc_types")
+    elif rule.kind == "not_before":
+        if not all(is_datetime):
+            c.add(file, f"{path}.fields", "not_before 规则的两个字段都应为 DateTime")
+    elif rule.kind == "embedded_date":
+        width = kinds[0].size if kinds[0] is not None else 0
+        if rule.offset is None or rule.offset < 0 or rule.offset + 8 > width:
+            c.add(
+                file, f"{path}.offset", f"offset 应使 8 位日期落在 {first.name} 的长度 {width} 之内"
+            )
+        if not is_datetime[1] or is_datetime[0]:
+            c.add(file, f"{path}.fields", "embedded_date 规则应为（字符串字段，DateTime 字段）")
+    elif rule.kind == "prefix":
+        if any(is_datetime):
+            c.add(file, f"{path}.fields", "prefix 规则的两个字段都应为字符串")
 
 
 def _check_errata(c: _Checker) -> None:

@@ -145,6 +145,10 @@ class ProblemCodeDoc:
     code: str
     label: str
     message: str
+    # The narrowest profile that checks it: gateway ⊂ standard ⊂ strict.
+    profile: Literal["gateway", "standard", "strict"]
+    # Only errors fail a record; warnings are reported and let it pass.
+    severity: Literal["error", "warning"] = "error"
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,10 @@ class FieldDoc:
     format: str | None = None
     minimum: int | None = None
     maximum: int | None = None
+    # A domain check of the strict profile (see codegen.domains).
+    domain: str | None = None
+    # Personal numbers (ID cards, mobiles): masked wherever a value is shown.
+    sensitive: bool = False
     label_origin: Literal["text", "editor"] = "text"
     python_name: str | None = None
     # A real value for generated examples where the generic one would not do.
@@ -217,12 +225,19 @@ class ConditionDoc:
 @dataclass(frozen=True)
 class RuleDoc:
     id: str
-    kind: Literal["required_if", "paired_lists"]
+    kind: Literal[
+        "required_if", "paired_lists", "certificate_number", "not_before", "embedded_date", "prefix"
+    ]
     text: str
     clause: str
     field: str | None = None
     when: tuple[ConditionDoc, ...] = ()
     fields: tuple[str, ...] = ()
+    # certificate_number: the certificate types whose numbers are 居民身份证号码 / 统一社会信用代码.
+    id_types: tuple[str, ...] = ()
+    uscc_types: tuple[str, ...] = ()
+    # embedded_date: where the YYYYMMDD date starts inside the first field.
+    offset: int | None = None
 
 
 @dataclass(frozen=True)
@@ -273,6 +288,48 @@ class ErrataDoc:
     errata: tuple[ErratumDoc, ...]
 
 
+# ---------------------------------------------------------------- reference data
+
+
+@dataclass(frozen=True)
+class DataSourceDoc:
+    registry: str
+    package: str
+    version: str
+    released: str
+    data: str
+
+
+@dataclass(frozen=True)
+class RegionDoc:
+    code: str
+    name: str
+    # In the 2019 edition but no longer current: still accepted (old records use it), with a warning.
+    abolished: bool = False
+
+
+@dataclass(frozen=True)
+class RegionsDoc:
+    standard: str
+    sources: tuple[DataSourceDoc, ...]
+    refresh: str
+    regions: tuple[RegionDoc, ...]
+
+
+@dataclass(frozen=True)
+class CurrencyDoc:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CurrenciesDoc:
+    standard: str
+    sources: tuple[DataSourceDoc, ...]
+    refresh: str
+    currencies: tuple[CurrencyDoc, ...]
+
+
 @dataclass(frozen=True)
 class SpecDocs:
     """Every spec document, as read from ``spec/``."""
@@ -281,3 +338,5 @@ class SpecDocs:
     codesets: CodeSetsDoc
     records: tuple[RecordDoc, ...]
     errata: ErrataDoc
+    regions: RegionsDoc
+    currencies: CurrenciesDoc

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from codegen.model import Condition, Field, Model, PairedLists, Record, RequiredIf
+from codegen.model import Condition, Field, Model, PairedLists, Record, RequiredIf, Rule
 from codegen.patterns import escape_literal
 from codegen.render import RenderError
 
@@ -79,10 +79,14 @@ def _record_description(model: Model, record: Record) -> str:
     if paired:
         shown = "；".join(f"{r.id}：{r.describe()}" for r in paired)
         text += f"以下规则无法用 JSON Schema 表达，由生成的 Python 校验器检查：{shown}。"
+    strict = [r for r in record.rules if not isinstance(r, (PairedLists, RequiredIf))]
+    if strict:
+        shown = "；".join(f"{r.id}：{r.describe()}" for r in strict)
+        text += f"strict 配置另行检查（本 Schema 表达 standard 配置）：{shown}。"
     return text
 
 
-def _rule_summary(rule: RequiredIf | PairedLists) -> JsonObject:
+def _rule_summary(rule: Rule) -> JsonObject:
     return {
         "id": rule.id,
         "kind": rule.kind,
