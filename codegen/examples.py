@@ -68,4 +68,12 @@ def example_value(
         return _BY_FORMAT[fmt.id]
     if codeset is not None:
         return codeset.codes[0].code
-    return f"{label}示例"[: wire.size]
+    return _fit_bytes(f"{label}示例", wire.size)
+
+
+def _fit_bytes(text: str, size: int) -> str:
+    """The longest prefix of ``text`` within ``size`` UTF-8 bytes, so the example is
+    valid whichever length unit a validator counts in."""
+    while len(text.encode("utf-8")) > size:
+        text = text[:-1]
+    return text

@@ -119,9 +119,10 @@ def test_schema_rejection_implies_validator_rejection(
         else:
             mutated.pop(name, None)
     schema_ok = validators[record.key].is_valid(mutated)
-    problems = pkg.validate(record.key, mutated)
     if not schema_ok:
-        assert problems, (record.key, {n: mutated.get(n) for n in names})
+        for profile in ("standard", "strict"):
+            problems = pkg.errors(pkg.validate(record.key, mutated, profile=profile))
+            assert problems, (record.key, profile, {n: mutated.get(n) for n in names})
 
 
 def test_openapi_document_is_valid(rendered: Rendered, model: Model) -> None:

@@ -280,7 +280,7 @@ def test_unknown_record_type_raises(pkg: ModuleType) -> None:
     value=JSON,
 )
 def test_validate_never_raises(pkg: ModuleType, key: str, value: object) -> None:
-    problems = pkg.validate(key, value)
+    problems = pkg.validate(key, value, profile="strict", length_unit="utf8")
     assert isinstance(problems, list)
     assert all(isinstance(p, pkg.Problem) and p.message for p in problems)
 
@@ -291,8 +291,9 @@ def test_mutated_examples_never_raise(pkg: ModuleType, model: Model, data: st.Da
     mutated = example(pkg, record.key)
     for name in data.draw(st.lists(st.sampled_from(record.wire_names), max_size=4)):
         mutated[name] = data.draw(JSON)
-    problems = pkg.validate(record.key, mutated)
-    assert all(p.field is None or isinstance(p.field, str) for p in problems)
+    for profile in ("gateway", "standard", "strict"):
+        problems = pkg.validate(record.key, mutated, profile=profile)
+        assert all(p.field is None or isinstance(p.field, str) for p in problems)
 
 
 def test_normalize_maps_case_and_aliases(pkg: ModuleType) -> None:

@@ -16,6 +16,8 @@ from typing import Final
 from .reference import ABOLISHED_REGIONS, CURRENCIES, REGIONS
 
 __all__ = [
+    "id_birth_date",
+    "id_check_character",
     "id_number_problem",
     "is_currency",
     "is_json_text",
@@ -65,18 +67,30 @@ def uscc_problem(code: str) -> str | None:
     return None
 
 
+def id_check_character(body: str) -> str:
+    """The ISO 7064 MOD 11-2 check character for 17 ASCII digits."""
+    total = sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def id_birth_date(number: str) -> date | None:
+    """The birth date digits 7–14 encode, or None when they are not a real date."""
+    try:
+        return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return None
+
+
 def id_number_problem(number: str) -> str | None:
     """Why ``number`` is not a valid 18-digit 居民身份证号码, or None when it is."""
     if not _RE_ID.fullmatch(number):
         return "应为 17 位数字加 1 位校验码（数字或大写 X）"
-    try:
-        birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
+    birth = id_birth_date(number)
+    if birth is None:
         return f"出生日期 {number[6:14]} 不是真实的日期"
     if birth.year < 1900:
         return f"出生日期 {number[6:14]} 早于 1900 年"
-    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
-    expected = _ID_CHECK[total % 11]
+    expected = id_check_character(number[:17])
     if number[17] != expected:
         return f"校验码应为 {expected}"
     return None

@@ -17,7 +17,7 @@ EXAMPLES: Final[dict[str, dict[str, object]]] = {
     "accept": {
         "RowGuid": "80bd9869-9940-5d59-bb54-74157d4a076c",
         "ProjectNo": "11440000MB2D0461X44442011800001201906200001",
-        "CatalogCode": "基本编码示例",
+        "CatalogCode": "基本编码",
         "LocalCatalogCode": "地方基本编码示例",
         "TaskCode": "11440000MB2D0461X44442011800001",
         "LocalTaskCode": "11440000MB2D0461X44442011800001",
