@@ -11,6 +11,8 @@ import jinja2
 from black.mode import Mode, TargetVersion
 from black.parsing import InvalidInput
 
+from codegen.black_cache import cached
+
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 # Generated code targets the oldest Python the package supports.
@@ -38,14 +40,16 @@ def docstring_text(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
 
-def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
+def make_environment(
+    templates_dir: Path = TEMPLATES_DIR, *, autoescape: bool = False
+) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,
+        autoescape=autoescape,
     )
     env.filters["py"] = py_literal
     env.filters["doc"] = docstring_text
@@ -53,10 +57,17 @@ def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
     return env
 
 
+def make_html_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
+    """The same environment with autoescaping on: the standard's text goes into HTML."""
+    return make_environment(templates_dir, autoescape=True)
+
+
 def format_python(source: str, name: str) -> str:
     """Formats rendered Python with black; a syntax error names the output file."""
     try:
-        return black.format_str(source, mode=BLACK_MODE)
+        return cached(
+            source, repr(BLACK_MODE), lambda text: black.format_str(text, mode=BLACK_MODE)
+        )
     except InvalidInput as exc:
         raise RenderError(f"{name}: rendered Python is invalid: {exc}") from exc
 
