@@ -13,9 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
-
-import black
 
 
 def cache_dir() -> Path:
@@ -27,7 +26,7 @@ def cache_dir() -> Path:
 
 
 def cached(source: str, mode_key: str, formatter: Callable[[str], str]) -> str:
-    key = hashlib.sha256(f"{black.__version__}\0{mode_key}\0{source}".encode()).hexdigest()
+    key = hashlib.sha256(f"{version('black')}\0{mode_key}\0{source}".encode()).hexdigest()
     path = cache_dir() / key[:2] / f"{key}.py"
     try:
         return path.read_text(encoding="utf-8")
