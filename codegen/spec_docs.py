@@ -27,6 +27,8 @@ class StandardInfoDoc:
 class TranscriptionDoc:
     edition: int
     note: str
+    # Breaking changes (ids from `codegen diff`) this edition makes on purpose.
+    acknowledged_breaking: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
