@@ -9,9 +9,10 @@ from typing import Any
 
 import click
 
+from codegen import record_files
 from codegen.build import find_drift, render_all, write_all
 from codegen.canonical import write_canonical
-from codegen.jsonstream import read_records
+from codegen.jsonstream import Item
 from codegen.loader import load_spec
 from codegen.problems import SpecError
 from codegen.render import RenderError
@@ -125,61 +126,6 @@ def fmt(ctx: click.Context, check: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "--interface",
-    "key",
-    required=True,
-    help="Record type: accept, process, result, specialprocedure, material, correction, "
-    "receive or reconciliation.",
-)
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
-@click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
-@click.pass_context
-def validate(ctx: click.Context, key: str, files: tuple[Path, ...], quiet: bool) -> None:
-    """Validate records in FILES (a JSON array or JSON Lines), streamed.
-
-    Keys are normalized first (letter case, errata aliases); every problem is
-    reported with file, record number, field, Chinese label and reason. Exits 1
-    if any record is invalid or unreadable.
-    """
-    _, out_dir = _paths(ctx)
-    package = load_generated_package(out_dir)
-    if key not in package.RECORD_KEYS:
-        raise click.BadParameter(
-            f"{key!r}; choose from {', '.join(package.RECORD_KEYS)}", param_hint="--interface"
-        )
-    total = invalid = problems_total = 0
-    for path in files:
-        try:
-            for item in read_records(path):
-                total += 1
-                where = f"{path}:#{item.number}" + (f" (line {item.line})" if item.line else "")
-                if item.error is not None:
-                    invalid += 1
-                    problems_total += 1
-                    click.echo(f"{where}: {item.error}")
-                    continue
-                record = item.value
-                if isinstance(record, dict):
-                    record = package.normalize(key, record).record
-                problems = package.validate(key, record)
-                if problems:
-                    invalid += 1
-                    problems_total += len(problems)
-                    if not quiet:
-                        for problem in problems:
-                            click.echo(f"{where}: {problem.message} [{problem.code}]")
-        except (OSError, UnicodeDecodeError) as exc:
-            invalid += 1
-            click.echo(f"{path}: 无法读取 (cannot read): {exc}")
-    summary = f"{total} 条记录，{invalid} 条有问题，共 {problems_total} 处问题 ({total} records, {invalid} invalid, {problems_total} problems)"
-    click.echo(summary, err=bool(invalid))
-    sys.exit(1 if invalid else 0)
-
-
-@main.command()
 @click.option("--interface", "key", required=True, help="Record type, e.g. accept.")
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -240,7 +186,7 @@ def send(
     reconcile: bool,
     allow_insecure_http: bool,
 ) -> None:
-    """Send records in FILES (JSON array or JSON Lines) through the durable outbox.
+    """Send records in FILES (JSON array, JSON Lines or a filled .xlsx template) through the outbox.
 
     Records are validated and stored in the outbox first (invalid ones are
     refused and reported), then delivered in batches of at most 99; a run that
@@ -274,18 +220,18 @@ def send(
     read = refused = 0
     with outbox:
         for path in files:
-            chunk: list[object] = []
-            for item in read_records(path):
+            chunk: list[Item] = []
+            for item in record_files.read_records(path, key, package):
                 read += 1
                 if item.error is not None:
                     refused += 1
-                    click.echo(f"{path}:#{item.number}: {item.error}")
+                    click.echo(f"{record_files.where(path, item)}: {item.error}")
                     continue
-                chunk.append(item.value)
+                chunk.append(item)
                 if len(chunk) >= 1000:  # bounded memory: enqueue as we read
-                    refused += _enqueue(outbox, key, path, chunk, read - len(chunk))
+                    refused += _enqueue(outbox, key, path, chunk)
                     chunk = []
-            refused += _enqueue(outbox, key, path, chunk, read - len(chunk))
+            refused += _enqueue(outbox, key, path, chunk)
         waiting = [b for b in outbox.batches() if b.state in ("open", "pending") and b.records]
         done_batches = dead_batches = 0
         with click.progressbar(
@@ -321,14 +267,27 @@ def send(
     sys.exit(1 if refused or dead_batches else 0)
 
 
-def _enqueue(outbox: Any, key: str, path: Path, records: list[object], offset: int) -> int:
-    if not records:
+def _enqueue(outbox: Any, key: str, path: Path, items: list[Item]) -> int:
+    if not items:
         return 0
-    report = outbox.enqueue(key, records)
+    report = outbox.enqueue(key, [item.value for item in items])
     for index, problems in report.refused:
         for problem in problems:
-            click.echo(f"{path}:#{offset + index + 1}: {problem.message} [{problem.code}]")
+            at = record_files.where(path, items[index], problem.field)
+            click.echo(f"{at}: {problem.message} [{problem.code}]")
     return len(report.refused)
+
+
+# Registered here, defined in their own module.
+from codegen.cli_data import refresh_data  # noqa: E402
+from codegen.cli_diff import diff  # noqa: E402
+from codegen.cli_validate import validate  # noqa: E402
+from codegen.cli_xlsx import xlsx  # noqa: E402
+
+main.add_command(xlsx)
+main.add_command(diff)
+main.add_command(validate)
+main.add_command(refresh_data)
 
 
 if __name__ == "__main__":  # pragma: no cover

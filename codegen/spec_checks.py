@@ -359,6 +359,8 @@ def _check_pair_rule(
         return
     first, second = targets
     kinds = [parse_wire_type(t.type) for t in targets]
+    if None in kinds:
+        return  # the field's unparsable type is reported already; nothing to compare
     is_datetime = [k is not None and k.kind is Kind.DATETIME for k in kinds]
     if rule.kind == "paired_lists":
         for j, target in enumerate(targets):

@@ -60,7 +60,8 @@ def test_valid_json_array(project: Path, pkg: ModuleType, tmp_path: Path) -> Non
     result = run(project, "--interface", "accept", path)
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().splitlines() == [
-        f"3 条记录，0 条有问题，共 0 处问题 {summary(3, 0, 0)}"
+        f"3 条记录，0 条有问题，共 0 处问题：0 个错误，0 个警告，0 处跨记录问题 {summary(3, 0, 0)} "
+        "(0 errors, 0 warnings, 0 cross-record problems)"
     ]
     assert result.stderr == ""
 
@@ -211,7 +212,8 @@ def test_quiet_prints_only_the_summary(project: Path, pkg: ModuleType, tmp_path:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [
-        f"2 条记录，1 条有问题，共 1 处问题 {summary(2, 1, 1)}"
+        f"2 条记录，1 条有问题，共 1 处问题：1 个错误，0 个警告，0 处跨记录问题 {summary(2, 1, 1)} "
+        "(1 errors, 0 warnings, 0 cross-record problems)"
     ]
 
 
@@ -247,11 +249,15 @@ def test_bad_file_arguments_are_usage_errors(project: Path, args: list[str]) -> 
     assert "Usage:" in result.stderr
 
 
-def test_missing_interface_is_a_usage_error(project: Path, pkg: ModuleType, tmp_path: Path) -> None:
+def test_without_interface_the_type_comes_from_the_file_name(
+    project: Path, pkg: ModuleType, tmp_path: Path
+) -> None:
     path = write_array(tmp_path / "accept.json", [accept(pkg)])
-    result = run(project, path)
+    assert run(project, path).exit_code == 0
+    unnamed = write_array(tmp_path / "records.json", [accept(pkg)])
+    result = run(project, unnamed)
     assert result.exit_code == 2
-    assert "--interface" in result.stderr
+    assert str(unnamed) in result.stderr and "--interface" not in result.stdout
 
 
 def test_validate_without_a_build(pkg: ModuleType, tmp_path: Path) -> None:

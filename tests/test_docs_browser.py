@@ -1,0 +1,121 @@
+"""The OpenAPI file in Swagger UI and the HTML reference, opened in a real (headless) browser.
+
+Swagger UI comes from a PyPI package (swagger-ui-py ships its static files), served
+with generated/openapi.json from 127.0.0.1; nothing is fetched from the network.
+Screenshots go to tmp_path, or to $GDZW_SCREENSHOTS (e.g. docs/screenshots) when set,
+which is how the copies in docs/screenshots/ are made.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from browser import CHROMIUM, SKIP_REASON, load_page, screenshot, serve
+from codegen.model import Model
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
+
+# The host page Swagger UI's own dist would use, with the online validator off and
+# console.error re-marked so Chromium's log (every console call at INFO) tells it apart.
+HOST_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>GDZW 0003-2019 OpenAPI</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="swagger-ui.css">
+<script>
+(function () {
+  var error = console.error;
+  console.error = function () {
+    console.log("[console.error] " + Array.prototype.map.call(arguments, String).join(" "));
+    error.apply(console, arguments);
+  };
+  window.addEventListener("error", function (e) {
+    if (e.target && e.target !== window) {
+      console.error("Failed to load " + (e.target.src || e.target.href));
+    }
+  }, true);
+  window.addEventListener("unhandledrejection", function (e) {
+    console.error("Uncaught (in promise) " + e.reason);
+  });
+})();
+</script>
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({
+  url: "openapi.json",
+  dom_id: "#swagger-ui",
+  validatorUrl: null,
+  presets: [SwaggerUIBundle.presets.apis],
+  layout: "BaseLayout"
+});
+</script>
+</body>
+</html>
+"""
+
+
+def _swagger_static() -> Path:
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("swagger-ui-py is not installed: pip install -e '.[test]'")
+    return Path(list(spec.submodule_search_locations)[0]) / "static"
+
+
+def _screenshots(tmp_path: Path) -> Path:
+    return Path(os.environ.get("GDZW_SCREENSHOTS") or tmp_path / "screenshots")
+
+
+def test_swagger_ui_shows_all_operations_without_errors(
+    project: Path, model: Model, tmp_path: Path
+) -> None:
+    static = _swagger_static()
+    bundle = static / "swagger-ui-bundle.js"
+    version = re.search(rb'PACKAGE_VERSION:"(\d+)\.(\d+)\.(\d+)"', bundle.read_bytes())
+    assert version is not None and int(version.group(1)) >= 5, "Swagger UI 5+ reads OpenAPI 3.1"
+    site = tmp_path / "site"
+    site.mkdir()
+    for name in ("swagger-ui.css", "swagger-ui-bundle.js"):
+        shutil.copy(static / name, site / name)
+    shutil.copy(project / "generated" / "openapi.json", site / "openapi.json")
+    (site / "index.html").write_text(HOST_PAGE, encoding="utf-8")
+
+    with serve(site) as (base, failed_requests):
+        page = load_page(f"{base}/index.html", tmp_path / "profile")
+        screenshot(
+            f"{base}/index.html", tmp_path / "profile", _screenshots(tmp_path) / "swagger-ui.png"
+        )
+
+    assert not page.console_errors, page.console_errors
+    assert not failed_requests
+    operations = re.findall(
+        r'<div class="opblock opblock-post[^"]*" id="operations-([^"]+)"', page.dom
+    )
+    expected = [f"{e.record_key}-{e.operation_id}" for e in model.endpoints]
+    assert sorted(operations) == sorted(expected)
+    assert len(expected) == 16
+    assert model.version in page.dom  # the version badge next to the title
+    assert 'class="error-wrapper"' not in page.dom  # Swagger UI's errors-and-warnings panel
+
+
+def test_reference_page_shows_every_record_type(
+    project: Path, model: Model, tmp_path: Path
+) -> None:
+    url = (project / "generated" / "docs" / "index.html").as_uri()
+    page = load_page(url, tmp_path / "profile")
+    screenshot(url, tmp_path / "profile", _screenshots(tmp_path) / "reference.png")
+    assert not page.console_errors, page.console_errors
+    for record in model.records:
+        assert f'id="record-{record.key}"' in page.dom
+        assert record.label in page.dom
+    assert f'<strong id="version">{model.version}</strong>' in page.dom
