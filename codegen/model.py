@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from codegen.problem_codes import DOMAIN_CODES
 from codegen.spec_docs import (
     CurrenciesDoc,
     ErratumDoc,
-    RegionsDoc,
     GatewayDoc,
     ProblemCodeDoc,
+    RegionsDoc,
     SemanticDoc,
     StandardInfoDoc,
 )
-from codegen.problem_codes import DOMAIN_CODES
 from codegen.wire_types import WireType
 
 # How a field is represented in Python and checked; one macro file per kind.
