@@ -32,7 +32,9 @@ def records(count: int, seed: int) -> list[dict[str, object]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--records", type=int, default=5000, help="records per method (default 5000)")
+    parser.add_argument(
+        "--records", type=int, default=5000, help="records per method (default 5000)"
+    )
     args = parser.parse_args()
     token = "benchmark-token"
     with MockGateway(token) as gateway:
@@ -51,7 +53,10 @@ def main() -> None:
         assert len(gateway.row_guids("accept")) == 2 * args.records
 
     print(f"{'method':<28}{'records':>10}{'seconds':>10}{'records/s':>12}")
-    for name, seconds in (("batch_save (99 per request)", batch_seconds), ("save (one per request)", single_seconds)):
+    for name, seconds in (
+        ("batch_save (99 per request)", batch_seconds),
+        ("save (one per request)", single_seconds),
+    ):
         print(f"{name:<28}{args.records:>10}{seconds:>10.2f}{args.records / seconds:>12.0f}")
 
 
