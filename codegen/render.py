@@ -53,6 +53,8 @@ def make_environment(
     )
     env.filters["py"] = py_literal
     env.filters["doc"] = docstring_text
+    # Text inside a "# …" comment: a line break would end the comment and start code.
+    env.filters["comment"] = lambda v: " ".join(str(v).splitlines())
     env.filters["json_literal"] = lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
     return env
 
