@@ -536,3 +536,17 @@ def test_build_with_a_broken_spec_changes_nothing(spec_copy: Path) -> None:
         assert snapshot(spec_copy) == broken_spec, args  # fmt rewrote nothing either
         # No staging or retired copies of generated/ are left beside it.
         assert sorted(p.name for p in root.iterdir()) == ["generated", "spec"], args
+
+
+def test_a_broken_record_file_does_not_hide_cross_reference_problems(spec_copy: Path) -> None:
+    """One run reports a shape error in one file and a cross-reference error in another."""
+    # specialprocedure has an errata alias: its "unknown record" echo must not be reported.
+    replace_text(
+        spec_copy, "records/specialprocedure.yaml", "required: true", "required: yes please"
+    )
+    replace_text(spec_copy, ACCEPT, "codeset: service_object", "codeset: no_such_codeset")
+    problems = spec_problems(spec_copy)
+    files = {p.file for p in problems}
+    assert "spec/records/specialprocedure.yaml" in files
+    assert any(p.file == f"spec/{ACCEPT}" and "no_such_codeset" in p.message for p in problems)
+    assert not any("未知的记录类型" in p.message for p in problems)
