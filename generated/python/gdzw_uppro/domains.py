@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from operator import mul
 from typing import Final
 
 from .reference import ABOLISHED_REGIONS, CURRENCIES, REGIONS
@@ -46,12 +47,10 @@ _RE_URL: Final = re.compile(
 
 def uscc_check_character(body: str) -> str | None:
     """The check character for the first 17 characters, or None if one is not in the alphabet."""
-    total = 0
-    for char, weight in zip(body, _USCC_WEIGHTS, strict=False):
-        value = _USCC_VALUES.get(char)
-        if value is None:
-            return None
-        total += value * weight
+    try:
+        total = sum(map(mul, map(_USCC_VALUES.__getitem__, body[:17]), _USCC_WEIGHTS))
+    except KeyError:
+        return None
     return _USCC_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -69,7 +68,9 @@ def uscc_problem(code: str) -> str | None:
 
 def id_check_character(body: str) -> str:
     """The ISO 7064 MOD 11-2 check character for 17 ASCII digits."""
-    total = sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True))
+    if len(body) != len(_ID_WEIGHTS):
+        raise ValueError(f"expected 17 digits, got {len(body)} characters")
+    total = sum(map(mul, map(int, body), _ID_WEIGHTS))
     return _ID_CHECK[total % 11]
 
 
