@@ -441,13 +441,6 @@ class Model:
     def reconciliation_tables(self) -> dict[str, str]:
         return {r.key: r.reconciliation_table for r in self.records if r.reconciliation_table}
 
-    def problem_level(self, code: str) -> int:
-        """The index in PROFILES of the narrowest profile that reports ``code``."""
-        for p in self.problem_codes:
-            if p.code == code:
-                return PROFILES.index(p.profile)
-        raise KeyError(code)
-
     @property
     def problem_levels(self) -> dict[str, int]:
         return {p.code: PROFILES.index(p.profile) for p in self.problem_codes}
