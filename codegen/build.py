@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from codegen.canonical import canonical_texts
+from codegen.canonical import non_canonical
 from codegen.loader import LoadedSpec, load_spec
 from codegen.model import Model
 from codegen.model_builder import build_model
@@ -93,8 +93,7 @@ def find_drift(rendered: Rendered, out_dir: Path) -> Drift:
         elif path.read_bytes() != as_bytes(text):
             stale.append(rel)
     orphans = sorted(set(existing) - set(rendered.files))
-    canonical = canonical_texts(rendered.spec.docs)
-    layout = sorted(rel for rel, text in rendered.spec.texts.items() if canonical.get(rel) != text)
+    layout = non_canonical(rendered.spec.docs, rendered.spec.texts)
     return Drift(tuple(stale), tuple(missing), tuple(orphans), tuple(layout))
 
 

@@ -31,6 +31,12 @@ def canonical_texts(docs: SpecDocs) -> dict[str, str]:
     return texts
 
 
+def non_canonical(docs: SpecDocs, texts: dict[str, str]) -> list[str]:
+    """Spec files (relative to spec/) whose text differs from the canonical layout."""
+    canonical = canonical_texts(docs)
+    return sorted(rel for rel, text in texts.items() if canonical.get(rel) != text)
+
+
 def write_canonical(docs: SpecDocs, spec_dir: Path) -> list[str]:
     """Rewrites spec files whose text is not canonical; returns those it changed."""
     changed = []

@@ -11,7 +11,7 @@ import click
 
 from codegen import record_files
 from codegen.build import find_drift, render_all, write_all
-from codegen.canonical import write_canonical
+from codegen.canonical import non_canonical, write_canonical
 from codegen.jsonstream import Item
 from codegen.loader import load_spec
 from codegen.problems import SpecError
@@ -114,10 +114,7 @@ def fmt(ctx: click.Context, check: bool) -> None:
     spec_dir, _ = _paths(ctx)
     loaded = load_spec(spec_dir)
     if check:
-        from codegen.canonical import canonical_texts
-
-        canonical = canonical_texts(loaded.docs)
-        bad = sorted(rel for rel, text in loaded.texts.items() if canonical.get(rel) != text)
+        bad = non_canonical(loaded.docs, loaded.texts)
         for rel in bad:
             click.echo(f"not in canonical layout: spec/{rel}", err=True)
         sys.exit(1 if bad else 0)

@@ -122,10 +122,6 @@ class Field:
     sensitive: bool
 
     @property
-    def is_list(self) -> bool:
-        return self.separator is not None
-
-    @property
     def domain_code(self) -> str | None:
         """The problem code of this field's domain check, if it has one."""
         return DOMAIN_CODES[self.domain] if self.domain else None

@@ -45,7 +45,7 @@ class _Checker:
 
 def check_docs(docs: SpecDocs) -> list[SpecProblem]:
     checker = _Checker(docs)
-    fragments = _check_standard(checker)
+    _check_standard(checker)
     codesets = _check_codesets(checker)
     derived = reconciliation_codeset(docs.records)
     if derived.id in codesets:
@@ -61,11 +61,10 @@ def check_docs(docs: SpecDocs) -> list[SpecProblem]:
     for record in docs.records:
         _check_record(checker, record, codesets, formats, class_names, tables)
     _check_errata(checker)
-    del fragments
     return checker.problems
 
 
-def _check_standard(c: _Checker) -> dict[str, str]:
+def _check_standard(c: _Checker) -> None:
     std = c.docs.standard
     for i, key in enumerate(std.records):
         if not naming.is_snake_identifier(key):
@@ -136,7 +135,6 @@ def _check_standard(c: _Checker) -> dict[str, str]:
     for i, code in enumerate(defined):
         if code not in PROBLEM_CODES:
             c.add(STANDARD, f"problem_codes[{i}]", f"未知的问题代码 {code!r}（校验器不会产生它）")
-    return expanded
 
 
 def _expand_checked(

@@ -55,6 +55,7 @@ __all__ = [
     "RetryPolicy",
     "TransportError",
     "UrllibTransport",
+    "record_mapping",
     "sign",
 ]
 
@@ -273,7 +274,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _record_mapping(key: str, record: object) -> dict[str, object]:
+def record_mapping(key: str, record: object) -> dict[str, object]:
     """A record as a mapping with canonical wire names (dataclass or mapping)."""
     to_dict = getattr(record, "to_dict", None)
     if callable(to_dict) and getattr(record, "KEY", key) == key:
@@ -489,7 +490,7 @@ class RecordGroup:
 
     def prepare(self, record: object) -> dict[str, object]:
         """The record as it will be sent; raises InvalidRecordError if it is invalid."""
-        data = _record_mapping(self.key, record)
+        data = record_mapping(self.key, record)
         if self.client.validate:
             problems = errors(self._validator(data, self.client.profile, self.client.length_unit))
             if problems:

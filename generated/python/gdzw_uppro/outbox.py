@@ -18,14 +18,13 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Final, Literal
 
-from .client import Client, GatewayError
-from .normalize import normalize
+from .client import Client, GatewayError, record_mapping
 from .problems import Problem, errors
 from .records import BEIJING, format_datetime
 from .spec import BATCH_MAX_RECORDS, BODY_MAX_BYTES, RECONCILIATION_TABLES
@@ -169,11 +168,10 @@ class Outbox:
         batches: list[str] = []
         with self._transaction():
             for index, record in enumerate(records):
-                data = self._as_mapping(key, record)
-                if data is None:
-                    refused.append(
-                        (index, (Problem(None, "not_object", f"{key} 记录应为映射或数据类"),))
-                    )
+                try:
+                    data = record_mapping(key, record)
+                except TypeError as exc:
+                    refused.append((index, (Problem(None, "not_object", str(exc)),)))
                     continue
                 data[_BATCH_FIELD] = self._placeholder_batch()
                 problems = errors(validator(data, self.profile))
@@ -187,15 +185,6 @@ class Outbox:
                     batches.append(cd_batch)
                 accepted += 1
         return EnqueueReport(accepted, tuple(refused), tuple(dict.fromkeys(batches)))
-
-    def _as_mapping(self, key: str, record: object) -> dict[str, object] | None:
-        to_dict = getattr(record, "to_dict", None)
-        if callable(to_dict):
-            data = to_dict()
-            return dict(data) if isinstance(data, dict) else None
-        if isinstance(record, Mapping):
-            return normalize(key, record).record
-        return None
 
     def _place(self, key: str, row_guid: str, data: dict[str, object]) -> tuple[int, str]:
         waiting = self._db.execute(
