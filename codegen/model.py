@@ -24,6 +24,20 @@ from codegen.spec_docs import (
 )
 from codegen.wire_types import WireType
 
+# Fields the sending runtime (client, outbox, mock) relies on, by role: every business record
+# has the first three; the reconciliation record (表 17) has the second four. spec.py exports them.
+BUSINESS_FIELD_ROLES: dict[str, str] = {
+    "row_guid": "RowGuid",
+    "batch": "Cd_Batch",
+    "operation": "Cd_Operation",
+}
+RECONCILIATION_FIELD_ROLES: dict[str, str] = {
+    "table": "Table_name",
+    "batch": "Cd_batch",
+    "count": "Cd_count",
+    "time": "Cd_time",
+}
+
 # How a field is represented in Python and checked; one macro file per kind.
 PropertyKind = Literal[
     "string", "string_list", "code", "code_list", "integer", "number", "datetime"
@@ -436,6 +450,50 @@ class Model:
     @property
     def reconciliation_tables(self) -> dict[str, str]:
         return {r.key: r.reconciliation_table for r in self.records if r.reconciliation_table}
+
+    @property
+    def business_keys(self) -> tuple[str, ...]:
+        """Record types sent in batches and reconciled (those with a reconciliation table)."""
+        return tuple(r.key for r in self.records if r.reconciliation_table)
+
+    @property
+    def reconciliation_key(self) -> str:
+        """The one record type without a reconciliation table: the reconciliation record."""
+        keys = [r.key for r in self.records if not r.reconciliation_table]
+        if len(keys) != 1:
+            raise ValueError(f"expected one reconciliation record type, found {keys}")
+        return keys[0]
+
+    @property
+    def business_fields(self) -> dict[str, str]:
+        """Role → wire name of the fields every business record has (RowGuid, Cd_Batch, …)."""
+        for key in self.business_keys:
+            for wire_name in BUSINESS_FIELD_ROLES.values():
+                self.record(key).field(wire_name)  # KeyError names a record lacking it
+        return dict(BUSINESS_FIELD_ROLES)
+
+    @property
+    def reconciliation_fields(self) -> dict[str, str]:
+        """Role → wire name of the reconciliation record's fields (Table_name, Cd_batch, …)."""
+        record = self.record(self.reconciliation_key)
+        for wire_name in RECONCILIATION_FIELD_ROLES.values():
+            record.field(wire_name)
+        return dict(RECONCILIATION_FIELD_ROLES)
+
+    @property
+    def batch_operations(self) -> tuple[str, ...]:
+        """Operations whose request body is an array of records."""
+        return tuple(o.id for o in self.gateway.operations if o.batch)
+
+    @property
+    def reply_fields(self) -> tuple[str, ...]:
+        """The reply envelope's field names, errCode first."""
+        return tuple(f.name for f in self.gateway.reply)
+
+    @property
+    def org_code_pattern(self) -> str:
+        """统一社会信用代码, the first part of every Cd_Batch (the uscc format)."""
+        return self.format("uscc").pattern
 
     @property
     def problem_levels(self) -> dict[str, int]:

@@ -66,3 +66,28 @@ def spec_copy(tmp_path: Path) -> Path:
     target = tmp_path / "spec"
     shutil.copytree(SPEC_DIR, target)
     return target
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    """Whether this run selects every test: no path narrower than tests/, no -k, -m or --lf."""
+    option = config.option
+    if option.keyword or option.markexpr or getattr(option, "deselect", None):
+        return False
+    if getattr(option, "lf", False) or getattr(option, "failedfirst", False):
+        return False
+    tests_dir = REPO / "tests"
+    base = config.invocation_params.dir
+    for arg in config.args:
+        if "::" in arg or (base / arg).resolve() not in (REPO, tests_dir):
+            return False
+    return True
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # pyproject.toml's [tool.coverage.report] fail_under (90% of the sending runtime's lines)
+    # holds for the whole suite; a single file or a -k selection covers less by design.
+    # (pytest-cov reads the option after the tests ran; 0 means "no minimum".)
+    plugin = session.config.pluginmanager.get_plugin("_cov")
+    options = getattr(plugin, "options", None)
+    if getattr(options, "cov_fail_under", None) and not _whole_suite(session.config):
+        options.cov_fail_under = 0  # type: ignore[union-attr]

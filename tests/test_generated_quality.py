@@ -61,3 +61,36 @@ def test_standard_library_only(project: Path) -> None:
                 continue
             for module in modules:
                 assert module.split(".")[0] in STDLIB | {"__future__"}, (path.name, module)
+
+
+def test_runtime_modules_are_copied_with_their_line_numbers(project: Path) -> None:
+    """client, outbox, mock and signing are the source files, header lines swapped in place.
+
+    So mypy --strict on the package (above) checks the source, and coverage and tracebacks
+    of the package's copies name the source's lines.
+    """
+    from codegen.targets.python_package import (
+        RUNTIME_DIR,
+        RUNTIME_MODULES,
+        RUNTIME_PLACEHOLDER,
+    )
+
+    skip = RUNTIME_PLACEHOLDER.count("\n")
+    for module in RUNTIME_MODULES:
+        source = (RUNTIME_DIR / module).read_text(encoding="utf-8").splitlines()
+        copied = (package_dir(project) / module).read_text(encoding="utf-8").splitlines()
+        assert len(copied) == len(source), module
+        assert copied[skip:] == source[skip:], module
+        assert copied[0].startswith("# 由 gdzw-codegen 根据 spec/ 生成"), module
+
+
+def test_runtime_module_without_placeholder_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codegen.render import RenderError
+    from codegen.targets import python_package
+
+    (tmp_path / "client.py").write_text('"""no placeholder"""\n', encoding="utf-8")
+    monkeypatch.setattr(python_package, "RUNTIME_DIR", tmp_path)
+    with pytest.raises(RenderError, match="RUNTIME_PLACEHOLDER"):
+        python_package.runtime_module("client.py", "# h\n# h\n# h\n")

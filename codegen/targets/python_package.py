@@ -2,27 +2,40 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import jinja2
 
 from codegen.model import Model
-from codegen.render import format_python
+from codegen.render import RenderError, format_python
 
-# Each module has one template, templates/python/<module>.jinja.
+# Modules rendered from templates/python/<module>.jinja: what varies with the spec.
 MODULES = (
     "__init__.py",
-    "client.py",
     "codes.py",
     "domains.py",
     "examples.py",
-    "mock.py",
     "normalize.py",
-    "outbox.py",
     "problems.py",
+    "record_groups.py",
     "records.py",
     "reference.py",
-    "signing.py",
     "spec.py",
     "validators.py",
+)
+
+# The sending runtime: plain Python modules in codegen/targets/python/runtime/, linted,
+# type-checked and tested as source, copied into the package as they are. They read every
+# spec fact from the generated spec.py.
+RUNTIME_DIR = Path(__file__).resolve().parent / "python" / "runtime"
+RUNTIME_MODULES = ("client.py", "mock.py", "outbox.py", "signing.py")
+
+# Each runtime module starts with these lines; the build puts the do-not-edit header (the
+# same number of lines) in their place, so tracebacks and coverage line numbers match.
+RUNTIME_PLACEHOLDER = (
+    "# gdzw-codegen runtime module: `codegen build` copies it into the generated package and puts\n"
+    "# the do-not-edit header in place of these three lines, so line numbers stay the same.\n"
+    "# Spec facts come from the generated spec.py (relative imports resolve there).\n"
 )
 
 
@@ -32,5 +45,25 @@ def render(model: Model, env: jinja2.Environment) -> dict[str, str]:
     for module in MODULES:
         source = env.get_template(f"python/{module}.jinja").render(model=model)
         files[f"{root}/{module}"] = format_python(source, f"{root}/{module}")
+    header = do_not_edit_header(model, env)
+    for module in RUNTIME_MODULES:
+        files[f"{root}/{module}"] = runtime_module(module, header)
     files[f"{root}/py.typed"] = ""  # PEP 561 marker: the package ships its own types
     return files
+
+
+def do_not_edit_header(model: Model, env: jinja2.Environment) -> str:
+    """The do-not-edit comment lines every generated Python module starts with."""
+    macros = env.get_template("python/macros/common.jinja").module
+    header = str(macros.do_not_edit(model)).lstrip("\n")  # type: ignore[attr-defined]
+    if header.count("\n") != RUNTIME_PLACEHOLDER.count("\n") or not header.endswith("\n"):
+        raise RenderError("the do-not-edit header and RUNTIME_PLACEHOLDER differ in line count")
+    return header
+
+
+def runtime_module(module: str, header: str) -> str:
+    """A runtime module's source with its placeholder lines replaced by ``header``."""
+    source = (RUNTIME_DIR / module).read_text(encoding="utf-8")
+    if not source.startswith(RUNTIME_PLACEHOLDER):
+        raise RenderError(f"{RUNTIME_DIR / module}: does not start with RUNTIME_PLACEHOLDER")
+    return header + source[len(RUNTIME_PLACEHOLDER) :]

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from .normalize import normalize
 from .problems import InvalidRecordError, Problem, errors
+from .record_groups import RecordGroups
 from .signing import make_headers, new_nonce, sign, timestamp_now
 from .spec import (
     API_ROOTS,
@@ -36,6 +37,7 @@ from .spec import (
     ENDPOINTS,
     PAASID,
     RECORD_KEYS,
+    ROW_GUID,
     SUCCESS_CODE,
 )
 from .validators import VALIDATORS, Validator
@@ -221,7 +223,7 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class Reply:
-    """A successful reply: errCode "0"."""
+    """A successful reply: errCode spec.SUCCESS_CODE ("0")."""
 
     err_code: str
     err_msg: str
@@ -290,14 +292,14 @@ def _encode(payload: object) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-class Client:
+class Client(RecordGroups):
     """签名客户端 (signing client). One per token and API root; thread-safe for sending.
 
     Args:
         token: the token issued for the environment (never logged or shown).
         base_url: API_ROOT, e.g. ``https://host/ebus/tysb-sjcj``; or give ``environment``.
         environment: ``"test"`` or ``"production"`` (the standard's API roots, over HTTPS).
-        paasid: x-tif-paasid, fixed ``tysb-sjcj`` by 6.3.1.
+        paasid: x-tif-paasid, fixed (spec.PAASID) by 6.3.1.
         timeout: seconds per HTTP request.
         retry: the RetryPolicy for safe retries.
         transport: a callable ``HttpRequest -> HttpResponse``, or an httpx-style
@@ -308,15 +310,6 @@ class Client:
         length_unit: count String(n) lengths in "char" (default) or "utf8" bytes.
         allow_insecure_http: permit plain ``http://`` to a non-loopback host.
     """
-
-    accept: RecordGroup
-    process: RecordGroup
-    result: RecordGroup
-    specialprocedure: RecordGroup
-    material: RecordGroup
-    correction: RecordGroup
-    receive: RecordGroup
-    reconciliation: RecordGroup
 
     def __init__(
         self,
@@ -377,14 +370,8 @@ class Client:
             self._transport = _HttpxTransport(transport)
         else:
             raise TypeError("transport 应为可调用对象或带 post() 的 httpx 风格客户端")
-        self.accept = RecordGroup(self, "accept")
-        self.process = RecordGroup(self, "process")
-        self.result = RecordGroup(self, "result")
-        self.specialprocedure = RecordGroup(self, "specialprocedure")
-        self.material = RecordGroup(self, "material")
-        self.correction = RecordGroup(self, "correction")
-        self.receive = RecordGroup(self, "receive")
-        self.reconciliation = RecordGroup(self, "reconciliation")
+        for key in RECORD_KEYS:  # the attributes RecordGroups declares
+            setattr(self, key, RecordGroup(self, key))
 
     def __repr__(self) -> str:
         return f"Client(base_url={self.base_url!r}, paasid={self.paasid!r}, token=***)"
@@ -503,13 +490,13 @@ class RecordGroup:
         return self.client.post(self.key, "save", data, [data])
 
     def send_batch(self, records: Sequence[Mapping[str, object]]) -> Reply:
-        """Sends prepared records as exactly one batchSave request (1–99 records)."""
+        """Sends prepared records as exactly one batchSave request (1–BATCH_MAX_RECORDS records)."""
         if not 1 <= len(records) <= BATCH_MAX_RECORDS:
             raise ValueError(f"一次批量请求应有 1–{BATCH_MAX_RECORDS} 条记录，实为 {len(records)}")
         return self.client.post(self.key, "batch_save", list(records), records)
 
     def batch_save(self, records: Iterable[object]) -> BatchReport:
-        """Sends any number of records in requests of at most 99.
+        """Sends any number of records in requests of at most BATCH_MAX_RECORDS.
 
         Invalid records are refused and never sent; each request succeeds or
         fails whole. Returns what happened to every record, in input order.
@@ -543,7 +530,7 @@ class RecordGroup:
 
 def _row_guid(record: object) -> str | None:
     value = (
-        record.get("RowGuid") if isinstance(record, Mapping) else getattr(record, "row_guid", None)
+        record.get(ROW_GUID) if isinstance(record, Mapping) else getattr(record, "row_guid", None)
     )
     return value if isinstance(value, str) else None
 

@@ -3,16 +3,16 @@
 # GDZW 0003-2019 广东政务服务网办件过程数据采集接口规范 · transcription edition 1 · spec sha256 404d6abcdd7e072b6ce61cdc97081f75624bbd980af9f85f634bfecbcebf6bc0
 """模拟网关 (a mock of the provincial gateway, for tests and local development).
 
-Serves the 16 endpoints under API_ROOT_PATH on loopback and checks each
+Serves the endpoints (ENDPOINTS) under API_ROOT_PATH on loopback and checks each
 request as spec/standard.yaml's gateway section describes: method, Content-Length,
-body size, Content-Type, the x-tif headers and signature (6.3.2), JSON shape, batch
+body size, Content-Type, the x-tif headers and signature (SIGNATURE_CLAUSE), JSON shape, batch
 size and every record (validators). Accepted records are kept in SQLite, upserted
 by RowGuid and honouring Cd_Operation; reconciliation records are checked against
 what was stored under each batch. Replies are always the errCode/errMsg envelope
 with the errCode and HTTP status of spec.STATUSES. Faults (503, 500, dropped
 connections) and business errors can be injected with a seeded generator.
 
-Command line: ``python -m gdzw_uppro.mock --port 8080 --token T``.
+Command line: ``python -m <PACKAGE>.mock --port 8080 --token T``.
 In tests: ``with MockGateway(token) as gateway: ... gateway.base_url ...``."""
 
 from __future__ import annotations
@@ -43,15 +43,30 @@ from .problems import errors
 from .signing import HEADER_NAMES, sign
 from .spec import (
     API_ROOT_PATH,
+    BATCH_LIMIT_CLAUSE,
     BATCH_MAX_RECORDS,
+    BATCH_OPERATIONS,
     BODY_MAX_BYTES,
+    CD_BATCH,
+    CD_OPERATION,
+    CHARSET,
     CONTENT_TYPE,
     ENDPOINTS,
+    ERR_CODE,
+    ERR_MSG,
+    METHOD,
     PAASID,
+    PACKAGE,
     PATH_PREFIX,
+    RECON_BATCH,
+    RECON_COUNT,
+    RECON_TABLE,
+    RECONCILIATION_KEY,
     RECONCILIATION_TABLES,
     RECORD_KEYS,
     RECORD_LABELS,
+    ROW_GUID,
+    SIGNATURE_CLAUSE,
     SIGNATURE_ORDER,
     STANDARD_ID,
     STATUSES,
@@ -64,18 +79,18 @@ __all__ = ["MockGateway", "main"]
 logger = logging.getLogger(__name__)
 
 #: 接口只接受的方法与请求体字符集（spec/standard.yaml gateway）。
-_METHOD: Final = "POST"
-_CHARSET: Final = "utf-8"
+_METHOD: Final = METHOD
+_CHARSET: Final = CHARSET
 _REPLY_CONTENT_TYPE: Final = f"{CONTENT_TYPE}; charset={_CHARSET}"
-_SIGNATURE_CLAUSE: Final = "6.3.2"
-_BATCH_LIMIT_CLAUSE: Final = "7.1（批量接口因网关限制等原因请小于一百条记录）"
+_SIGNATURE_CLAUSE: Final = SIGNATURE_CLAUSE
+_BATCH_LIMIT_CLAUSE: Final = BATCH_LIMIT_CLAUSE
 #: 应答信封的两个字段（errCode、errMsg）。
-_ERR_CODE: Final = "errCode"
-_ERR_MSG: Final = "errMsg"
+_ERR_CODE: Final = ERR_CODE
+_ERR_MSG: Final = ERR_MSG
 #: 请求体为对象数组的操作（批量接口）。
-_BATCH_OPERATIONS: Final = frozenset({"batch_save"})
+_BATCH_OPERATIONS: Final = frozenset(BATCH_OPERATIONS)
 
-# 模拟网关用到的结果 id（spec.STATUSES 的键；规范缺少其一时生成失败）。
+# 模拟网关用到的结果 id（spec.STATUSES 的键；规范缺少其一时导入失败，见下）。
 _OK: Final = "ok"
 _BUSINESS_ERROR: Final = "business_error"
 _RECONCILIATION_MISMATCH: Final = "reconciliation_mismatch"
@@ -94,17 +109,39 @@ _BODY_TOO_LARGE: Final = "body_too_large"
 _UNSUPPORTED_MEDIA_TYPE: Final = "unsupported_media_type"
 _INTERNAL_ERROR: Final = "internal_error"
 _UNAVAILABLE: Final = "unavailable"
+_MISSING_STATUSES: Final = {
+    _OK,
+    _BUSINESS_ERROR,
+    _RECONCILIATION_MISMATCH,
+    _BAD_JSON,
+    _WRONG_SHAPE,
+    _BATCH_TOO_LARGE,
+    _INVALID_RECORD,
+    _MISSING_HEADER,
+    _WRONG_PAASID,
+    _STALE_TIMESTAMP,
+    _BAD_SIGNATURE,
+    _NOT_FOUND,
+    _METHOD_NOT_ALLOWED,
+    _LENGTH_REQUIRED,
+    _BODY_TOO_LARGE,
+    _UNSUPPORTED_MEDIA_TYPE,
+    _INTERNAL_ERROR,
+    _UNAVAILABLE,
+} - STATUSES.keys()
+if _MISSING_STATUSES:  # pragma: no cover - the spec lacks a status the mock answers with
+    raise ImportError(f"spec.STATUSES 缺少模拟网关所需的结果：{sorted(_MISSING_STATUSES)}")
 
-# 业务记录（表 3、表 5、表 7、表 9、表 11、表 13、表 15）的主键、批次号与同步类型字段。
-_ROW_GUID: Final = "RowGuid"
-_CD_BATCH: Final = "Cd_Batch"
-_CD_OPERATION: Final = "Cd_Operation"
+# 业务记录（spec.BUSINESS_KEYS）的主键、批次号与同步类型字段。
+_ROW_GUID: Final = ROW_GUID
+_CD_BATCH: Final = CD_BATCH
+_CD_OPERATION: Final = CD_OPERATION
 _DELETE: Final[str] = SyncOperation.DELETE.value
-# 对账记录（表 17 数据对账信息）的记录类型与字段。
-_RECONCILIATION_KEY: Final = "reconciliation"
-_TABLE_NAME: Final = "Table_name"
-_RECON_BATCH: Final = "Cd_batch"
-_RECON_COUNT: Final = "Cd_count"
+# 对账记录（spec.RECONCILIATION_KEY）的记录类型与字段。
+_RECONCILIATION_KEY: Final = RECONCILIATION_KEY
+_TABLE_NAME: Final = RECON_TABLE
+_RECON_BATCH: Final = RECON_BATCH
+_RECON_COUNT: Final = RECON_COUNT
 
 #: 请求路径（含 API_ROOT_PATH）→ (记录类型, 操作)。
 _ROUTES: Final[dict[str, tuple[str, str]]] = {
@@ -893,7 +930,7 @@ def _non_negative_int(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m gdzw_uppro.mock",
+        prog=f"python -m {PACKAGE}.mock",
         description=(
             f"模拟网关：在本机提供 {STANDARD_ID} 的 {len(ENDPOINTS)} 个接口，"
             "按规范校验请求头、签名与记录，并把记录存入 SQLite。启动后打印 API_ROOT，Ctrl-C 停止。"

@@ -4,10 +4,10 @@
 """持久发件箱 (a durable SQLite outbox: nothing is lost, nothing is sent twice as two records).
 
 Records are validated and enqueued into stored batches of at most
-99, each given its Cd_Batch (统一社会信用代码 + YYYYMMDD + 5-digit daily
+BATCH_MAX_RECORDS, each given its Cd_Batch (统一社会信用代码 + YYYYMMDD + 5-digit daily
 sequence, Beijing time) when the batch is opened. ``deliver()`` sends batches
 at least once; the gateway writes by RowGuid, so a resent batch never creates
-a second record. A batch is done only on errCode "0"; one that keeps
+a second record. A batch is done only on errCode SUCCESS_CODE; one that keeps
 failing goes to the dead-letter state with its last error and can be
 re-queued. Every state change is one SQLite transaction, so a process killed
 at any moment resumes where it stopped."""
@@ -27,16 +27,27 @@ from typing import Final, Literal
 from .client import Client, GatewayError, record_mapping
 from .problems import Problem, errors
 from .records import BEIJING, format_datetime
-from .spec import BATCH_MAX_RECORDS, BODY_MAX_BYTES, RECONCILIATION_TABLES
+from .spec import (
+    BATCH_MAX_RECORDS,
+    BODY_MAX_BYTES,
+    CD_BATCH,
+    ORG_CODE_PATTERN,
+    RECON_BATCH,
+    RECON_COUNT,
+    RECON_TABLE,
+    RECON_TIME,
+    RECONCILIATION_TABLES,
+    ROW_GUID,
+)
 from .validators import VALIDATORS
 
 __all__ = ["BatchInfo", "DeliveryReport", "EnqueueReport", "Outbox", "refused_messages"]
 
 _SCHEMA_VERSION: Final = "1"
-_USCC: Final = re.compile("(?:[0-9A-HJ-NPQRTUWXY]{18})")
+_USCC: Final = re.compile(ORG_CODE_PATTERN)
 _SEQUENCE_MAX: Final = 99999
-_BATCH_FIELD: Final = "Cd_Batch"
-_ROW_GUID: Final = "RowGuid"
+_BATCH_FIELD: Final = CD_BATCH
+_ROW_GUID: Final = ROW_GUID
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -414,10 +425,10 @@ class Outbox:
         )
         return [
             {
-                "Table_name": RECONCILIATION_TABLES[str(key)],
-                "Cd_batch": str(cd_batch),
-                "Cd_count": int(count),
-                "Cd_time": str(sent_at),
+                RECON_TABLE: RECONCILIATION_TABLES[str(key)],
+                RECON_BATCH: str(cd_batch),
+                RECON_COUNT: int(count),
+                RECON_TIME: str(sent_at),
             }
             for key, cd_batch, count, sent_at in self._db.execute(query).fetchall()
         ]
@@ -436,7 +447,7 @@ class Outbox:
             with self._transaction():
                 self._db.executemany(
                     "UPDATE batches SET reconciled_at = ? WHERE cd_batch = ?",
-                    [(self._now(), r["Cd_batch"]) for r in chunk],
+                    [(self._now(), r[RECON_BATCH]) for r in chunk],
                 )
             sent += len(chunk)
         return sent

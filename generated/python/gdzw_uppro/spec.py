@@ -11,18 +11,37 @@ from typing import Final
 __all__ = [
     "API_ROOTS",
     "API_ROOT_PATH",
+    "BATCH_LIMIT_CLAUSE",
     "BATCH_MAX_RECORDS",
+    "BATCH_OPERATIONS",
     "BODY_MAX_BYTES",
+    "BUSINESS_KEYS",
+    "CD_BATCH",
+    "CD_OPERATION",
+    "CHARSET",
     "CONTENT_TYPE",
     "DATETIME_FORMAT",
     "ENDPOINTS",
+    "ERR_CODE",
+    "ERR_MSG",
     "FIELDS",
     "FieldSpec",
+    "HEADER_NAMES",
+    "METHOD",
+    "ORG_CODE_PATTERN",
     "PAASID",
+    "PACKAGE",
     "PATH_PREFIX",
+    "RECONCILIATION_KEY",
     "RECONCILIATION_TABLES",
+    "RECON_BATCH",
+    "RECON_COUNT",
+    "RECON_TABLE",
+    "RECON_TIME",
     "RECORD_KEYS",
     "RECORD_LABELS",
+    "ROW_GUID",
+    "SIGNATURE_CLAUSE",
     "SIGNATURE_ORDER",
     "STATUSES",
     "Status",
@@ -41,9 +60,17 @@ VERSION: Final = "2019.1"
 #: spec/ 的 SHA-256，生成本包所用的规范。
 SPEC_HASH: Final = "404d6abcdd7e072b6ce61cdc97081f75624bbd980af9f85f634bfecbcebf6bc0"
 
+#: 本包的导入名（``python -m <PACKAGE>.mock``）。
+PACKAGE: Final = "gdzw_uppro"
+
 #: 网关标识 x-tif-paasid，过程数据采集接口固定使用（6.3.1）。
 PAASID: Final = "tysb-sjcj"
+#: 接口只接受的方法、请求体类型与字符集。
+METHOD: Final = "POST"
 CONTENT_TYPE: Final = "application/json"
+CHARSET: Final = "utf-8"
+#: 网关要求的请求头（表 2），依次为 paasid、timestamp、nonce、signature。
+HEADER_NAMES: Final = ("x-tif-paasid", "x-tif-timestamp", "x-tif-nonce", "x-tif-signature")
 #: 环境 → API_ROOT（含 /ebus/tysb-sjcj；HTTPS，见勘误）。
 API_ROOTS: Final[dict[str, str]] = {
     "test": "https://bs-test.digitalgd.com.cn/ebus/tysb-sjcj",
@@ -54,12 +81,19 @@ PATH_PREFIX: Final = "/uppro"
 API_ROOT_PATH: Final = "/ebus/tysb-sjcj"
 #: 签名拼接顺序（6.3.2）：SHA-256 大写十六进制。
 SIGNATURE_ORDER: Final = ("timestamp", "token", "nonce", "timestamp")
+SIGNATURE_CLAUSE: Final = "6.3.2"
 #: 批量接口每次最多的记录数（7.1：请小于一百条）。
 BATCH_MAX_RECORDS: Final = 99
+BATCH_LIMIT_CLAUSE: Final = "7.1（批量接口因网关限制等原因请小于一百条记录）"
+#: 请求体为对象数组的操作（批量接口）。
+BATCH_OPERATIONS: Final = ("batch_save",)
 #: 请求体最大字节数（编者选定，见 spec/standard.yaml）。
 BODY_MAX_BYTES: Final = 8388608
 #: errCode 表示成功的取值。
 SUCCESS_CODE: Final = "0"
+#: 应答信封的两个字段。
+ERR_CODE: Final = "errCode"
+ERR_MSG: Final = "errMsg"
 DATETIME_FORMAT: Final = "yyyy-MM-dd HH:mm:ss"
 #: 所有日期时间均为北京时间。
 UTC_OFFSET: Final = "+08:00"
@@ -175,6 +209,28 @@ RECORD_LABELS: Final[dict[str, str]] = {
     "receive": "领取登记信息",
     "reconciliation": "数据对账信息",
 }
+#: 分批发送并对账的业务记录类型，与对账记录本身的类型。
+BUSINESS_KEYS: Final = (
+    "accept",
+    "process",
+    "result",
+    "specialprocedure",
+    "material",
+    "correction",
+    "receive",
+)
+RECONCILIATION_KEY: Final = "reconciliation"
+#: 每种业务记录都有的字段：主键、批次号、同步类型。
+ROW_GUID: Final = "RowGuid"
+CD_BATCH: Final = "Cd_Batch"
+CD_OPERATION: Final = "Cd_Operation"
+#: 对账记录（表 17）的字段：表名、批次号、记录数、时间。
+RECON_TABLE: Final = "Table_name"
+RECON_BATCH: Final = "Cd_batch"
+RECON_COUNT: Final = "Cd_count"
+RECON_TIME: Final = "Cd_time"
+#: 统一社会信用代码的格式（Cd_Batch 的前 18 位）。
+ORG_CODE_PATTERN: Final = "(?:[0-9A-HJ-NPQRTUWXY]{18})"
 #: 记录类型 → 对账表名（表 17 Table_name；仅 up_pro_accept_v3 为原文所印，其余为推定）。
 RECONCILIATION_TABLES: Final[dict[str, str]] = {
     "accept": "up_pro_accept_v3",

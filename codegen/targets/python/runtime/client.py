@@ -1,5 +1,16 @@
-{% import "python/macros/common.jinja" as common %}
-{{ common.header(model, "签名 HTTP 客户端 (a signing client for the collection interface).\n\n``Client(token=..., environment=\"test\")`` or ``Client(token=..., base_url=...)``\nhas one group per record type (``client.accept``, ``client.process``, …) with\n``save(record)`` and ``batch_save(records)``. Records are validated before\nsending; retries happen only where they are safe. The token never appears in\nrepr, logs, exceptions or bodies.") }}
+# gdzw-codegen runtime module: `codegen build` copies it into the generated package and puts
+# the do-not-edit header in place of these three lines, so line numbers stay the same.
+# Spec facts come from the generated spec.py (relative imports resolve there).
+"""签名 HTTP 客户端 (a signing client for the collection interface).
+
+``Client(token=..., environment="test")`` or ``Client(token=..., base_url=...)``
+has one group per record type (``client.accept``, ``client.process``, …) with
+``save(record)`` and ``batch_save(records)``. Records are validated before
+sending; retries happen only where they are safe. The token never appears in
+repr, logs, exceptions or bodies."""
+
+from __future__ import annotations
+
 import http.client
 import ipaddress
 import json
@@ -17,6 +28,7 @@ from urllib.parse import urlsplit
 
 from .normalize import normalize
 from .problems import InvalidRecordError, Problem, errors
+from .record_groups import RecordGroups
 from .signing import make_headers, new_nonce, sign, timestamp_now
 from .spec import (
     API_ROOTS,
@@ -25,6 +37,7 @@ from .spec import (
     ENDPOINTS,
     PAASID,
     RECORD_KEYS,
+    ROW_GUID,
     SUCCESS_CODE,
 )
 from .validators import VALIDATORS, Validator
@@ -98,7 +111,9 @@ class ReplyFormatError(GatewayError):
 class ErrCodeError(GatewayError):
     """The gateway answered with a non-zero errCode."""
 
-    def __init__(self, err_code: str, err_msg: str, records: Sequence[Mapping[str, object]] = ()) -> None:
+    def __init__(
+        self, err_code: str, err_msg: str, records: Sequence[Mapping[str, object]] = ()
+    ) -> None:
         super().__init__(f"网关返回 errCode {err_code}：{err_msg}", records)
         self.err_code = err_code
         self.err_msg = err_msg
@@ -149,7 +164,11 @@ class UrllibTransport:
         # (BadStatusLine, IncompleteRead) is http.client.HTTPException: all mean "no reply".
         except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
             reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-            detail = f"{type(reason).__name__}: {reason}" if isinstance(reason, BaseException) else reason
+            detail = (
+                f"{type(reason).__name__}: {reason}"
+                if isinstance(reason, BaseException)
+                else reason
+            )
             raise TransportError(f"连接失败 (connection failed): {detail}") from None
 
 
@@ -162,10 +181,15 @@ class _HttpxTransport:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         try:
             reply = self._client.post(
-                request.url, content=request.body, headers=dict(request.headers), timeout=request.timeout
+                request.url,
+                content=request.body,
+                headers=dict(request.headers),
+                timeout=request.timeout,
             )
         except Exception as exc:  # httpx raises its own hierarchy; all mean "no reply"
-            raise TransportError(f"连接失败 (connection failed): {type(exc).__name__}: {exc}") from None
+            raise TransportError(
+                f"连接失败 (connection failed): {type(exc).__name__}: {exc}"
+            ) from None
         return HttpResponse(int(reply.status_code), dict(reply.headers), bytes(reply.content))
 
 
@@ -199,7 +223,7 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class Reply:
-    """A successful reply: errCode "{{ model.gateway.success_code }}"."""
+    """A successful reply: errCode spec.SUCCESS_CODE ("0")."""
 
     err_code: str
     err_msg: str
@@ -268,14 +292,14 @@ def _encode(payload: object) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-class Client:
+class Client(RecordGroups):
     """签名客户端 (signing client). One per token and API root; thread-safe for sending.
 
     Args:
         token: the token issued for the environment (never logged or shown).
         base_url: API_ROOT, e.g. ``https://host/ebus/tysb-sjcj``; or give ``environment``.
         environment: ``"test"`` or ``"production"`` (the standard's API roots, over HTTPS).
-        paasid: x-tif-paasid, fixed ``{{ model.gateway.paasid }}`` by 6.3.1.
+        paasid: x-tif-paasid, fixed (spec.PAASID) by 6.3.1.
         timeout: seconds per HTTP request.
         retry: the RetryPolicy for safe retries.
         transport: a callable ``HttpRequest -> HttpResponse``, or an httpx-style
@@ -286,10 +310,6 @@ class Client:
         length_unit: count String(n) lengths in "char" (default) or "utf8" bytes.
         allow_insecure_http: permit plain ``http://`` to a non-loopback host.
     """
-
-{% for r in model.records %}
-    {{ r.key }}: RecordGroup
-{% endfor %}
 
     def __init__(
         self,
@@ -315,7 +335,9 @@ class Client:
             raise ValueError("give exactly one of base_url or environment")
         if environment is not None:
             if environment not in API_ROOTS:
-                raise ValueError(f"environment 应为 {', '.join(API_ROOTS)} 之一，实为 {environment!r}")
+                raise ValueError(
+                    f"environment 应为 {', '.join(API_ROOTS)} 之一，实为 {environment!r}"
+                )
             base_url = API_ROOTS[environment]
         assert base_url is not None
         parts = urlsplit(base_url)
@@ -333,7 +355,9 @@ class Client:
         self.validate = validate
         self.profile = profile
         self.length_unit = length_unit
-        VALIDATORS[RECORD_KEYS[0]]({}, profile, length_unit)  # an unknown profile fails here, not later
+        VALIDATORS[RECORD_KEYS[0]](
+            {}, profile, length_unit
+        )  # an unknown profile fails here, not later
         self.__token = token
         self._sleep = sleep
         self._clock = clock
@@ -346,9 +370,8 @@ class Client:
             self._transport = _HttpxTransport(transport)
         else:
             raise TypeError("transport 应为可调用对象或带 post() 的 httpx 风格客户端")
-{% for r in model.records %}
-        self.{{ r.key }} = RecordGroup(self, {{ r.key|py }})
-{% endfor %}
+        for key in RECORD_KEYS:  # the attributes RecordGroups declares
+            setattr(self, key, RecordGroup(self, key))
 
     def __repr__(self) -> str:
         return f"Client(base_url={self.base_url!r}, paasid={self.paasid!r}, token=***)"
@@ -360,7 +383,9 @@ class Client:
         group: RecordGroup = getattr(self, key)
         return group
 
-    def post(self, key: str, operation: str, payload: object, records: Sequence[Mapping[str, object]]) -> Reply:
+    def post(
+        self, key: str, operation: str, payload: object, records: Sequence[Mapping[str, object]]
+    ) -> Reply:
         """Sends one signed request, retrying where safe; raises GatewayError otherwise."""
         url = self.base_url + ENDPOINTS[(key, operation)]
         body = _encode(payload)
@@ -372,12 +397,18 @@ class Client:
                 return self._once(url, body, records)
             except GatewayError as exc:
                 elapsed = self._clock() - started
-                if not exc.retryable or tries >= self.retry.attempts or elapsed >= self.retry.deadline:
+                if (
+                    not exc.retryable
+                    or tries >= self.retry.attempts
+                    or elapsed >= self.retry.deadline
+                ):
                     raise
                 retry_after = exc.retry_after if isinstance(exc, HttpStatusError) else None
                 wait = self.retry.delay(tries - 1, self._rng, retry_after)
                 wait = min(wait, max(self.retry.deadline - elapsed, 0.0))
-                _log.warning("%s %s 失败（%s），%.2f 秒后第 %d 次重试", key, operation, exc, wait, tries)
+                _log.warning(
+                    "%s %s 失败（%s），%.2f 秒后第 %d 次重试", key, operation, exc, wait, tries
+                )
                 self._sleep(wait)
 
     def _once(self, url: str, body: bytes, records: Sequence[Mapping[str, object]]) -> Reply:
@@ -390,7 +421,9 @@ class Client:
             retry_after = _retry_after(response.headers, self._clock())
             raise HttpStatusError(response.status, code, msg, records, retry_after)
         if envelope is None:
-            raise ReplyFormatError(f"应答不是 errCode/errMsg JSON（HTTP {response.status}）", records)
+            raise ReplyFormatError(
+                f"应答不是 errCode/errMsg JSON（HTTP {response.status}）", records
+            )
         code, msg = envelope
         if code != SUCCESS_CODE:
             raise ErrCodeError(code, msg, records)
@@ -457,13 +490,13 @@ class RecordGroup:
         return self.client.post(self.key, "save", data, [data])
 
     def send_batch(self, records: Sequence[Mapping[str, object]]) -> Reply:
-        """Sends prepared records as exactly one batchSave request (1–{{ model.gateway.batch_max_records }} records)."""
+        """Sends prepared records as exactly one batchSave request (1–BATCH_MAX_RECORDS records)."""
         if not 1 <= len(records) <= BATCH_MAX_RECORDS:
             raise ValueError(f"一次批量请求应有 1–{BATCH_MAX_RECORDS} 条记录，实为 {len(records)}")
         return self.client.post(self.key, "batch_save", list(records), records)
 
     def batch_save(self, records: Iterable[object]) -> BatchReport:
-        """Sends any number of records in requests of at most {{ model.gateway.batch_max_records }}.
+        """Sends any number of records in requests of at most BATCH_MAX_RECORDS.
 
         Invalid records are refused and never sent; each request succeeds or
         fails whole. Returns what happened to every record, in input order.
@@ -474,7 +507,9 @@ class RecordGroup:
             try:
                 ready.append((index, self.prepare(record)))
             except InvalidRecordError as exc:
-                outcomes[index] = RecordOutcome(index, _row_guid(record), "refused", tuple(exc.problems))
+                outcomes[index] = RecordOutcome(
+                    index, _row_guid(record), "refused", tuple(exc.problems)
+                )
             except TypeError as exc:
                 problem = Problem(None, "not_object", str(exc))
                 outcomes[index] = RecordOutcome(index, None, "refused", (problem,))
@@ -494,11 +529,15 @@ class RecordGroup:
 
 
 def _row_guid(record: object) -> str | None:
-    value = record.get("RowGuid") if isinstance(record, Mapping) else getattr(record, "row_guid", None)
+    value = (
+        record.get(ROW_GUID) if isinstance(record, Mapping) else getattr(record, "row_guid", None)
+    )
     return value if isinstance(value, str) else None
 
 
-def _chunks(ready: list[tuple[int, dict[str, object]]]) -> Iterable[list[tuple[int, dict[str, object]]]]:
+def _chunks(
+    ready: list[tuple[int, dict[str, object]]],
+) -> Iterable[list[tuple[int, dict[str, object]]]]:
     """Groups of at most BATCH_MAX_RECORDS whose JSON body fits BODY_MAX_BYTES."""
     chunk: list[tuple[int, dict[str, object]]] = []
     size = 2  # "[" and "]"

@@ -1,5 +1,22 @@
-{% import "python/macros/common.jinja" as common %}
-{{ common.header(model, "模拟网关 (a mock of the provincial gateway, for tests and local development).\n\nServes the " ~ model.endpoints|length ~ " endpoints under API_ROOT_PATH on loopback and checks each\nrequest as spec/standard.yaml's gateway section describes: method, Content-Length,\nbody size, Content-Type, the x-tif headers and signature (" ~ model.gateway.signature.clause ~ "), JSON shape, batch\nsize and every record (validators). Accepted records are kept in SQLite, upserted\nby RowGuid and honouring Cd_Operation; reconciliation records are checked against\nwhat was stored under each batch. Replies are always the errCode/errMsg envelope\nwith the errCode and HTTP status of spec.STATUSES. Faults (503, 500, dropped\nconnections) and business errors can be injected with a seeded generator.\n\nCommand line: ``python -m " ~ model.package ~ ".mock --port 8080 --token T``.\nIn tests: ``with MockGateway(token) as gateway: ... gateway.base_url ...``.") }}
+# gdzw-codegen runtime module: `codegen build` copies it into the generated package and puts
+# the do-not-edit header in place of these three lines, so line numbers stay the same.
+# Spec facts come from the generated spec.py (relative imports resolve there).
+"""模拟网关 (a mock of the provincial gateway, for tests and local development).
+
+Serves the endpoints (ENDPOINTS) under API_ROOT_PATH on loopback and checks each
+request as spec/standard.yaml's gateway section describes: method, Content-Length,
+body size, Content-Type, the x-tif headers and signature (SIGNATURE_CLAUSE), JSON shape, batch
+size and every record (validators). Accepted records are kept in SQLite, upserted
+by RowGuid and honouring Cd_Operation; reconciliation records are checked against
+what was stored under each batch. Replies are always the errCode/errMsg envelope
+with the errCode and HTTP status of spec.STATUSES. Faults (503, 500, dropped
+connections) and business errors can be injected with a seeded generator.
+
+Command line: ``python -m <PACKAGE>.mock --port 8080 --token T``.
+In tests: ``with MockGateway(token) as gateway: ... gateway.base_url ...``."""
+
+from __future__ import annotations
+
 import argparse
 import hmac
 import json
@@ -26,15 +43,30 @@ from .problems import errors
 from .signing import HEADER_NAMES, sign
 from .spec import (
     API_ROOT_PATH,
+    BATCH_LIMIT_CLAUSE,
     BATCH_MAX_RECORDS,
+    BATCH_OPERATIONS,
     BODY_MAX_BYTES,
+    CD_BATCH,
+    CD_OPERATION,
+    CHARSET,
     CONTENT_TYPE,
     ENDPOINTS,
+    ERR_CODE,
+    ERR_MSG,
+    METHOD,
     PAASID,
+    PACKAGE,
     PATH_PREFIX,
+    RECON_BATCH,
+    RECON_COUNT,
+    RECON_TABLE,
+    RECONCILIATION_KEY,
     RECONCILIATION_TABLES,
     RECORD_KEYS,
     RECORD_LABELS,
+    ROW_GUID,
+    SIGNATURE_CLAUSE,
     SIGNATURE_ORDER,
     STANDARD_ID,
     STATUSES,
@@ -47,38 +79,69 @@ __all__ = ["MockGateway", "main"]
 logger = logging.getLogger(__name__)
 
 #: 接口只接受的方法与请求体字符集（spec/standard.yaml gateway）。
-_METHOD: Final = {{ model.gateway.method|py }}
-_CHARSET: Final = {{ model.gateway.charset|py }}
+_METHOD: Final = METHOD
+_CHARSET: Final = CHARSET
 _REPLY_CONTENT_TYPE: Final = f"{CONTENT_TYPE}; charset={_CHARSET}"
-_SIGNATURE_CLAUSE: Final = {{ model.gateway.signature.clause|py }}
-_BATCH_LIMIT_CLAUSE: Final = {{ model.gateway.batch_limit_clause|py }}
+_SIGNATURE_CLAUSE: Final = SIGNATURE_CLAUSE
+_BATCH_LIMIT_CLAUSE: Final = BATCH_LIMIT_CLAUSE
 #: 应答信封的两个字段（errCode、errMsg）。
-_ERR_CODE: Final = {{ model.gateway.reply[0].name|py }}
-_ERR_MSG: Final = {{ model.gateway.reply[1].name|py }}
+_ERR_CODE: Final = ERR_CODE
+_ERR_MSG: Final = ERR_MSG
 #: 请求体为对象数组的操作（批量接口）。
-_BATCH_OPERATIONS: Final = frozenset({ {{ model.gateway.operations|selectattr("batch")|map(attribute="id")|map("py")|join(", ") }} })
+_BATCH_OPERATIONS: Final = frozenset(BATCH_OPERATIONS)
 
-# 模拟网关用到的结果 id（spec.STATUSES 的键；规范缺少其一时生成失败）。
-{% for id in ("ok", "business_error", "reconciliation_mismatch", "bad_json", "wrong_shape", "batch_too_large", "invalid_record", "missing_header", "wrong_paasid", "stale_timestamp", "bad_signature", "not_found", "method_not_allowed", "length_required", "body_too_large", "unsupported_media_type", "internal_error", "unavailable") %}
-{% set st = model.gateway.statuses|selectattr("id", "equalto", id)|first %}
-_{{ id|upper }}: Final = {{ st.id|py }}
-{% endfor %}
+# 模拟网关用到的结果 id（spec.STATUSES 的键；规范缺少其一时导入失败，见下）。
+_OK: Final = "ok"
+_BUSINESS_ERROR: Final = "business_error"
+_RECONCILIATION_MISMATCH: Final = "reconciliation_mismatch"
+_BAD_JSON: Final = "bad_json"
+_WRONG_SHAPE: Final = "wrong_shape"
+_BATCH_TOO_LARGE: Final = "batch_too_large"
+_INVALID_RECORD: Final = "invalid_record"
+_MISSING_HEADER: Final = "missing_header"
+_WRONG_PAASID: Final = "wrong_paasid"
+_STALE_TIMESTAMP: Final = "stale_timestamp"
+_BAD_SIGNATURE: Final = "bad_signature"
+_NOT_FOUND: Final = "not_found"
+_METHOD_NOT_ALLOWED: Final = "method_not_allowed"
+_LENGTH_REQUIRED: Final = "length_required"
+_BODY_TOO_LARGE: Final = "body_too_large"
+_UNSUPPORTED_MEDIA_TYPE: Final = "unsupported_media_type"
+_INTERNAL_ERROR: Final = "internal_error"
+_UNAVAILABLE: Final = "unavailable"
+_MISSING_STATUSES: Final = {
+    _OK,
+    _BUSINESS_ERROR,
+    _RECONCILIATION_MISMATCH,
+    _BAD_JSON,
+    _WRONG_SHAPE,
+    _BATCH_TOO_LARGE,
+    _INVALID_RECORD,
+    _MISSING_HEADER,
+    _WRONG_PAASID,
+    _STALE_TIMESTAMP,
+    _BAD_SIGNATURE,
+    _NOT_FOUND,
+    _METHOD_NOT_ALLOWED,
+    _LENGTH_REQUIRED,
+    _BODY_TOO_LARGE,
+    _UNSUPPORTED_MEDIA_TYPE,
+    _INTERNAL_ERROR,
+    _UNAVAILABLE,
+} - STATUSES.keys()
+if _MISSING_STATUSES:  # pragma: no cover - the spec lacks a status the mock answers with
+    raise ImportError(f"spec.STATUSES 缺少模拟网关所需的结果：{sorted(_MISSING_STATUSES)}")
 
-{% set recon = model.records|rejectattr("reconciliation_table")|first %}
-{% set business = model.records|selectattr("reconciliation_table")|list %}
-{% for r in business %}
-{% set _ = [r.field("RowGuid"), r.field("Cd_Batch"), r.field("Cd_Operation")] %}
-{% endfor %}
-# 业务记录（{{ business|map(attribute="table")|join("、") }}）的主键、批次号与同步类型字段。
-_ROW_GUID: Final = {{ business[0].field("RowGuid").wire_name|py }}
-_CD_BATCH: Final = {{ business[0].field("Cd_Batch").wire_name|py }}
-_CD_OPERATION: Final = {{ business[0].field("Cd_Operation").wire_name|py }}
+# 业务记录（spec.BUSINESS_KEYS）的主键、批次号与同步类型字段。
+_ROW_GUID: Final = ROW_GUID
+_CD_BATCH: Final = CD_BATCH
+_CD_OPERATION: Final = CD_OPERATION
 _DELETE: Final[str] = SyncOperation.DELETE.value
-# 对账记录（{{ recon.table|comment }} {{ recon.label|comment }}）的记录类型与字段。
-_RECONCILIATION_KEY: Final = {{ recon.key|py }}
-_TABLE_NAME: Final = {{ recon.field("Table_name").wire_name|py }}
-_RECON_BATCH: Final = {{ recon.field("Cd_batch").wire_name|py }}
-_RECON_COUNT: Final = {{ recon.field("Cd_count").wire_name|py }}
+# 对账记录（spec.RECONCILIATION_KEY）的记录类型与字段。
+_RECONCILIATION_KEY: Final = RECONCILIATION_KEY
+_TABLE_NAME: Final = RECON_TABLE
+_RECON_BATCH: Final = RECON_BATCH
+_RECON_COUNT: Final = RECON_COUNT
 
 #: 请求路径（含 API_ROOT_PATH）→ (记录类型, 操作)。
 _ROUTES: Final[dict[str, tuple[str, str]]] = {
@@ -88,7 +151,12 @@ _ROUTES: Final[dict[str, tuple[str, str]]] = {
 _TABLE_KEYS: Final[dict[str, str]] = {table: key for key, table in RECONCILIATION_TABLES.items()}
 
 #: 可注入的故障，按注入概率均匀选取。
-_FAULTS: Final = ("unavailable", "drop_before_storing", "internal_error_after_storing", "drop_after_storing")
+_FAULTS: Final = (
+    "unavailable",
+    "drop_before_storing",
+    "internal_error_after_storing",
+    "drop_after_storing",
+)
 #: errMsg 最多列出的问题数与字符数。
 _MAX_PROBLEMS: Final = 20
 _MAX_MESSAGE_CHARS: Final = 2000
@@ -862,7 +930,7 @@ def _non_negative_int(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog={{ ("python -m " ~ model.package ~ ".mock")|py }},
+        prog=f"python -m {PACKAGE}.mock",
         description=(
             f"模拟网关：在本机提供 {STANDARD_ID} 的 {len(ENDPOINTS)} 个接口，"
             "按规范校验请求头、签名与记录，并把记录存入 SQLite。启动后打印 API_ROOT，Ctrl-C 停止。"
@@ -873,7 +941,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--port", type=int, default=8080, help="监听端口（默认 8080；0 表示由系统选择）"
     )
-    parser.add_argument("--db", default=":memory:", metavar="PATH", help="SQLite 文件（默认在内存中）")
+    parser.add_argument(
+        "--db", default=":memory:", metavar="PATH", help="SQLite 文件（默认在内存中）"
+    )
     parser.add_argument(
         "--window",
         type=_positive,
@@ -897,7 +967,11 @@ def _parser() -> argparse.ArgumentParser:
         help="有效请求得到业务错误（非零 errCode）的概率（默认 0）",
     )
     parser.add_argument(
-        "--delay", type=_non_negative_int, default=0, metavar="MS", help="每个请求处理前的延迟，毫秒"
+        "--delay",
+        type=_non_negative_int,
+        default=0,
+        metavar="MS",
+        help="每个请求处理前的延迟，毫秒",
     )
     parser.add_argument("--paasid", default=PAASID, help=f"接受的 x-tif-paasid（默认 {PAASID}）")
     parser.add_argument(

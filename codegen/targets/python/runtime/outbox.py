@@ -1,5 +1,19 @@
-{% import "python/macros/common.jinja" as common %}
-{{ common.header(model, "持久发件箱 (a durable SQLite outbox: nothing is lost, nothing is sent twice as two records).\n\nRecords are validated and enqueued into stored batches of at most\n" ~ model.gateway.batch_max_records ~ ", each given its Cd_Batch (统一社会信用代码 + YYYYMMDD + 5-digit daily\nsequence, Beijing time) when the batch is opened. ``deliver()`` sends batches\nat least once; the gateway writes by RowGuid, so a resent batch never creates\na second record. A batch is done only on errCode \"" ~ model.gateway.success_code ~ "\"; one that keeps\nfailing goes to the dead-letter state with its last error and can be\nre-queued. Every state change is one SQLite transaction, so a process killed\nat any moment resumes where it stopped.") }}
+# gdzw-codegen runtime module: `codegen build` copies it into the generated package and puts
+# the do-not-edit header in place of these three lines, so line numbers stay the same.
+# Spec facts come from the generated spec.py (relative imports resolve there).
+"""持久发件箱 (a durable SQLite outbox: nothing is lost, nothing is sent twice as two records).
+
+Records are validated and enqueued into stored batches of at most
+BATCH_MAX_RECORDS, each given its Cd_Batch (统一社会信用代码 + YYYYMMDD + 5-digit daily
+sequence, Beijing time) when the batch is opened. ``deliver()`` sends batches
+at least once; the gateway writes by RowGuid, so a resent batch never creates
+a second record. A batch is done only on errCode SUCCESS_CODE; one that keeps
+failing goes to the dead-letter state with its last error and can be
+re-queued. Every state change is one SQLite transaction, so a process killed
+at any moment resumes where it stopped."""
+
+from __future__ import annotations
+
 import json
 import re
 import sqlite3
@@ -13,16 +27,27 @@ from typing import Final, Literal
 from .client import Client, GatewayError, record_mapping
 from .problems import Problem, errors
 from .records import BEIJING, format_datetime
-from .spec import BATCH_MAX_RECORDS, BODY_MAX_BYTES, RECONCILIATION_TABLES
+from .spec import (
+    BATCH_MAX_RECORDS,
+    BODY_MAX_BYTES,
+    CD_BATCH,
+    ORG_CODE_PATTERN,
+    RECON_BATCH,
+    RECON_COUNT,
+    RECON_TABLE,
+    RECON_TIME,
+    RECONCILIATION_TABLES,
+    ROW_GUID,
+)
 from .validators import VALIDATORS
 
 __all__ = ["BatchInfo", "DeliveryReport", "EnqueueReport", "Outbox", "refused_messages"]
 
 _SCHEMA_VERSION: Final = "1"
-_USCC: Final = re.compile({{ model.format("uscc").pattern|py }})
+_USCC: Final = re.compile(ORG_CODE_PATTERN)
 _SEQUENCE_MAX: Final = 99999
-_BATCH_FIELD: Final = "Cd_Batch"
-_ROW_GUID: Final = "RowGuid"
+_BATCH_FIELD: Final = CD_BATCH
+_ROW_GUID: Final = ROW_GUID
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -145,7 +170,9 @@ class Outbox:
         version wins); one already sent goes into a new batch.
         """
         if key not in RECONCILIATION_TABLES:
-            raise ValueError(f"{key!r} 记录不经发件箱发送；应为 {', '.join(RECONCILIATION_TABLES)} 之一")
+            raise ValueError(
+                f"{key!r} 记录不经发件箱发送；应为 {', '.join(RECONCILIATION_TABLES)} 之一"
+            )
         validator = VALIDATORS[key]
         refused: list[tuple[int, tuple[Problem, ...]]] = []
         accepted = 0
@@ -185,7 +212,8 @@ class Outbox:
                 (batch_id, row_guid),
             ).fetchone()[0]
             self._db.execute(
-                "UPDATE items SET body = ? WHERE batch_id = ? AND row_guid = ?", (body, batch_id, row_guid)
+                "UPDATE items SET body = ? WHERE batch_id = ? AND row_guid = ?",
+                (body, batch_id, row_guid),
             )
             self._db.execute(
                 "UPDATE batches SET bytes = bytes - ? + ? WHERE id = ?",
@@ -200,7 +228,8 @@ class Outbox:
             (batch_id, row_guid, count, body),
         )
         self._db.execute(
-            "UPDATE batches SET bytes = bytes + ? WHERE id = ?", (len(body.encode("utf-8")) + 1, batch_id)
+            "UPDATE batches SET bytes = bytes + ? WHERE id = ?",
+            (len(body.encode("utf-8")) + 1, batch_id),
         )
         return batch_id, cd_batch
 
@@ -212,7 +241,11 @@ class Outbox:
             "FROM batches b WHERE b.record_key = ? AND b.state = 'open' ORDER BY b.id DESC LIMIT 1",
             (key,),
         ).fetchone()
-        if row is not None and int(row[3]) < BATCH_MAX_RECORDS and int(row[2]) + size <= BODY_MAX_BYTES:
+        if (
+            row is not None
+            and int(row[3]) < BATCH_MAX_RECORDS
+            and int(row[2]) + size <= BODY_MAX_BYTES
+        ):
             return int(row[0]), str(row[1]), int(row[3])
         cd_batch = self._next_cd_batch()
         cursor = self._db.execute(
@@ -270,7 +303,10 @@ class Outbox:
             if self._waits_for_older(batch_id):
                 continue
             with self._transaction():
-                self._db.execute("UPDATE batches SET state = 'pending' WHERE id = ? AND state = 'open'", (batch_id,))
+                self._db.execute(
+                    "UPDATE batches SET state = 'pending' WHERE id = ? AND state = 'open'",
+                    (batch_id,),
+                )
             info = self.batch(batch_id)
             if info.records == 0:
                 continue
@@ -377,7 +413,9 @@ class Outbox:
 
     # ------------------------------------------------------------ reconciliation
 
-    def reconciliation_records(self, *, include_reconciled: bool = False) -> list[dict[str, object]]:
+    def reconciliation_records(
+        self, *, include_reconciled: bool = False
+    ) -> list[dict[str, object]]:
         """对账记录 (表 17) for every delivered batch: table, Cd_batch, record count, time sent."""
         query = (
             "SELECT b.record_key, b.cd_batch, count(i.row_guid), b.sent_at FROM batches b "
@@ -387,10 +425,10 @@ class Outbox:
         )
         return [
             {
-                "Table_name": RECONCILIATION_TABLES[str(key)],
-                "Cd_batch": str(cd_batch),
-                "Cd_count": int(count),
-                "Cd_time": str(sent_at),
+                RECON_TABLE: RECONCILIATION_TABLES[str(key)],
+                RECON_BATCH: str(cd_batch),
+                RECON_COUNT: int(count),
+                RECON_TIME: str(sent_at),
             }
             for key, cd_batch, count, sent_at in self._db.execute(query).fetchall()
         ]
@@ -409,7 +447,7 @@ class Outbox:
             with self._transaction():
                 self._db.executemany(
                     "UPDATE batches SET reconciled_at = ? WHERE cd_batch = ?",
-                    [(self._now(), r["Cd_batch"]) for r in chunk],
+                    [(self._now(), r[RECON_BATCH]) for r in chunk],
                 )
             sent += len(chunk)
         return sent
@@ -450,4 +488,3 @@ def _encode(data: dict[str, object]) -> str:
 def refused_messages(report: EnqueueReport) -> list[str]:
     """One line per refused record problem, for logs and command lines."""
     return [f"#{index + 1}: {p.message}" for index, problems in report.refused for p in problems]
-
