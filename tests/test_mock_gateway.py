@@ -77,13 +77,14 @@ class Api:
         token: str = TOKEN,
         timestamp: str | None = None,
         paasid: str | None = None,
+        nonce: str | None = None,
     ) -> dict[str, str]:
         return dict(
             self.pkg.signing.make_headers(
                 token,
                 self.pkg.spec.PAASID if paasid is None else paasid,
                 str(int(NOW)) if timestamp is None else timestamp,
-                self.pkg.signing.new_nonce(),
+                self.pkg.signing.new_nonce() if nonce is None else nonce,
             )
         )
 
@@ -400,13 +401,25 @@ def test_window_is_configurable(pkg: ModuleType, mock: ModuleType) -> None:
         assert_refused(reply, pkg, "stale_timestamp", "±10 秒")
 
 
-def test_bad_signature(pkg: ModuleType, api: Api, gateway: Any) -> None:
+def nonce_whose_signature_ends(pkg: ModuleType, zero: bool) -> str:
+    """A fixed nonce whose real signature (at NOW) ends in "0", or in anything else."""
+    for n in range(1000):
+        nonce = f"nonce-{n}"
+        signature = pkg.signing.sign(TOKEN, str(int(NOW)), nonce)
+        if signature.endswith("0") == zero:
+            return nonce
+    raise AssertionError("no such nonce among the first 1000")
+
+
+@pytest.mark.parametrize("ends_in_zero", [True, False])
+def test_bad_signature(pkg: ModuleType, api: Api, gateway: Any, ends_in_zero: bool) -> None:
     reply = api.post("accept", "save", example(pkg, "accept"), token="not-the-token")
     assert_refused(reply, pkg, "bad_signature", "6.3.2")
-    headers = api.headers()
-    headers["x-tif-signature"] = headers["x-tif-signature"][:-1] + "0"
-    if headers["x-tif-signature"] == api.headers()["x-tif-signature"]:
-        headers["x-tif-signature"] = headers["x-tif-signature"][:-1] + "1"
+    headers = api.headers(nonce=nonce_whose_signature_ends(pkg, ends_in_zero))
+    real = headers["x-tif-signature"]
+    # One hex digit changed, whatever the real one ends in (hex is compared in any case).
+    headers["x-tif-signature"] = real[:-1] + ("1" if real[-1] == "0" else "0")
+    assert headers["x-tif-signature"].upper() != real.upper()
     body = json.dumps(example(pkg, "accept")).encode("utf-8")
     assert_refused(api.send(api.path("accept", "save"), body, headers), pkg, "bad_signature")
     assert gateway.row_guids("accept") == set()
