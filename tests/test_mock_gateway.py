@@ -812,9 +812,42 @@ def test_cli_rejects_bad_rate(project: Path) -> None:
     assert "--fault-rate" in result.stderr
 
 
-def test_cli_serves_until_interrupted(pkg: ModuleType, project: Path) -> None:
+# Runs a command with SIGINT ignored from the start, inherited through exec, as for a
+# job started in the background by a non-interactive shell.
+SIGINT_IGNORED = ["/bin/sh", "-c", 'trap "" INT; exec "$@"', "sh"]
+
+
+def test_sigint_ignored_prefix_really_ignores_sigint() -> None:
+    result = subprocess.run(
+        [
+            *SIGINT_IGNORED,
+            sys.executable,
+            "-c",
+            "import signal; print(signal.getsignal(2) is signal.SIG_IGN)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "True", result.stderr
+
+
+@pytest.mark.parametrize(
+    ("signum", "sigint_ignored"),
+    [
+        (signal.SIGINT, False),
+        (signal.SIGINT, True),
+        (signal.SIGTERM, False),
+        (signal.SIGTERM, True),
+    ],
+    ids=["SIGINT", "SIGINT-with-SIGINT-ignored", "SIGTERM", "SIGTERM-with-SIGINT-ignored"],
+)
+def test_cli_serves_until_interrupted(
+    pkg: ModuleType, project: Path, signum: signal.Signals, sigint_ignored: bool
+) -> None:
+    command = [sys.executable, "-m", "gdzw_uppro.mock", "--port", "0", "--token", TOKEN]
     process = subprocess.Popen(
-        [sys.executable, "-m", "gdzw_uppro.mock", "--port", "0", "--token", TOKEN, "--seed", "1"],
+        (SIGINT_IGNORED if sigint_ignored else []) + command + ["--seed", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -843,7 +876,7 @@ def test_cli_serves_until_interrupted(pkg: ModuleType, project: Path) -> None:
             )
         finally:
             conn.close()
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         _, stderr = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
