@@ -6,26 +6,20 @@ from __future__ import annotations
 
 import copy
 import importlib
-import json
 from types import ModuleType
 from typing import Any
 
 import jsonschema
 import pytest
 
+import agreement
 from codegen.build import Rendered
 from codegen.model import Field, Model, Record
 
 
 @pytest.fixture(scope="module")
 def field_schemas(rendered: Rendered) -> dict[tuple[str, str], jsonschema.Draft202012Validator]:
-    """The JSON Schema of each field on its own (its property in its record's schema)."""
-    out = {}
-    for record in rendered.model.records:
-        doc = json.loads(rendered.files[f"jsonschema/{record.key}.schema.json"])
-        for name, schema in doc["properties"].items():
-            out[(record.key, name)] = jsonschema.Draft202012Validator(schema)
-    return out
+    return agreement.field_schemas(rendered)
 
 
 def coded_fields(model: Model) -> list[tuple[Record, Field]]:

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openapi_spec_validator import validate as validate_openapi
 
+from agreement import EXCEPTIONS, exception_for, record_schemas
 from codegen.build import Rendered
 from codegen.model import Field, Model, PairedLists, Record
 
@@ -57,19 +58,9 @@ TRICKY = st.one_of(
 )
 
 
-def schema(rendered: Rendered, key: str) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(rendered.files[f"jsonschema/{key}.schema.json"])
-    return doc
-
-
 @pytest.fixture(scope="session")
 def validators(rendered: Rendered) -> dict[str, jsonschema.Draft202012Validator]:
-    out = {}
-    for key in rendered.model.record_keys:
-        doc = schema(rendered, key)
-        jsonschema.Draft202012Validator.check_schema(doc)
-        out[key] = jsonschema.Draft202012Validator(doc)
-    return out
+    return record_schemas(rendered)
 
 
 def test_examples_pass_their_schemas(pkg: ModuleType, validators: dict[str, Any]) -> None:
@@ -150,34 +141,6 @@ def test_schema_rejection_implies_validator_rejection(
             assert problems, (key, profile, {n: mutated.get(n) for n in names})
 
 
-# Where validate() (standard profile) refuses a record that its JSON Schema accepts. Each is
-# intended, and only what JSON Schema cannot say; test_each_exception_is_real keeps the list
-# from outliving its reason.
-EXCEPTIONS: dict[str, str] = {
-    "paired_lists": (
-        "两个以分隔符组合的字段项数须一致（ApplyerPageType/ApplyerPageCode，ResultCetrName/"
-        "ResultCetrNo）: JSON Schema cannot compare the part counts of two strings; the schema "
-        "lists these rules in x-gdzw-rules with in_schema false and in its description"
-    ),
-    "integral_float": (
-        "an Integer/Long field given a JSON number written with a fraction or an exponent "
-        "(1.0, 1e16): JSON Schema's integer is the mathematical value, so 1.0 is one; validate() "
-        "refuses it, as a typed gateway column would"
-    ),
-}
-
-
-def exception_for(model: Model, key: str, problem: Any, record: dict[str, Any]) -> str | None:
-    """The EXCEPTIONS entry a problem falls under, or None."""
-    if problem.code == "paired_lists":
-        return "paired_lists"
-    if problem.code == "type" and problem.field in model.record(key).wire_names:
-        value = record.get(problem.field)
-        if model.record(key).field(problem.field).kind == "integer" and isinstance(value, float):
-            return "integral_float" if value.is_integer() else None
-    return None
-
-
 def unexcused_errors(
     pkg: ModuleType, model: Model, key: str, record: dict[str, Any]
 ) -> list[tuple[str | None, str]]:
@@ -205,6 +168,7 @@ def test_each_exception_is_real(pkg: ModuleType, model: Model, validators: dict[
     cases = {
         "paired_lists": ("accept", {"ApplyerPageType": "111^1"}),
         "integral_float": ("reconciliation", {"Cd_count": 1e16}),
+        "not_json": ("result", {"Charge": float("nan")}),
     }
     assert set(cases) == set(EXCEPTIONS)
     for name, (key, change) in cases.items():
