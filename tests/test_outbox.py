@@ -355,7 +355,7 @@ def test_no_stored_batch_is_over_the_body_limit(
         assert body_bytes(with_next) > limit or len(body) == pkg.spec.BATCH_MAX_RECORDS
 
 
-def test_a_replaced_record_that_no_longer_fits_moves_to_a_batch_with_room(
+def test_a_replaced_record_past_the_body_limit_moves_to_a_batch_with_room(
     pkg: ModuleType, cm: ModuleType, om: ModuleType, outbox: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     limit = body_bytes([record(pkg, "accept", n, Cd_Batch=cd(DAY, 1)) for n in range(2)]) + 300

@@ -270,3 +270,16 @@ def test_openapi_examples_pass_their_schemas(rendered: Rendered, model: Model) -
         assert reply["example"]["errCode"] == model.gateway.success_code
         checked += 1
     assert checked == 16
+
+
+def test_openapi_record_schemas_are_the_json_schemas(rendered: Rendered, model: Model) -> None:
+    """openapi.json's record components are the standalone schemas (lengths, ranges, patterns,
+    codes, rules), so the agreement tests above speak for both."""
+    components = json.loads(rendered.files["openapi.json"])["components"]["schemas"]
+    for record in model.records:
+        standalone = json.loads(rendered.files[f"jsonschema/{record.schema_file}"])
+        del standalone["$schema"], standalone["$id"]
+        assert components[record.python_name] == standalone, record.key
+        lengths = [p["maxLength"] for p in standalone["properties"].values() if "maxLength" in p]
+        strings = [f for f in record.fields if f.max_length is not None]
+        assert len(lengths) == len(strings), record.key
