@@ -188,9 +188,16 @@ def try_fault(fault: Fault, pristine: Path, work: Path) -> Outcome:
         detail = f"codegen build failed: {last_line(build.stdout + build.stderr)}"
         return Outcome(fault, "build failed", detail, time.monotonic() - started)
     tests = pytest(project, fault.tests)
-    result = "survived" if tests.returncode == 0 else "caught"
     shutil.rmtree(project, ignore_errors=True)
-    return Outcome(fault, result, last_line(tests.stdout), time.monotonic() - started)
+    seconds = time.monotonic() - started
+    if tests.returncode == 0:
+        return Outcome(fault, "survived", last_line(tests.stdout), seconds)
+    failed = [
+        line.split(" ")[1]
+        for line in tests.stdout.splitlines()
+        if line.startswith(("FAILED ", "ERROR "))
+    ]
+    return Outcome(fault, "caught", failed[0] if failed else last_line(tests.stdout), seconds)
 
 
 def main() -> int:
@@ -241,12 +248,14 @@ def main() -> int:
             )
 
     print()
-    print("| fault | file | what it breaks | tests run | result |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| fault | file | what it breaks | tests run | result | first failing test |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for o in sorted(outcomes, key=lambda o: faults.index(o.fault)):
         tests = " ".join(o.fault.tests)
+        by = f"`{o.detail.split('::')[-1]}`" if o.result == "caught" else o.detail
         print(
-            f"| `{o.fault.name}` | `{o.fault.path}` | {o.fault.description} | `{tests}` | {o.result} |"
+            f"| `{o.fault.name}` | `{o.fault.path}` | {o.fault.description} | `{tests}` "
+            f"| {o.result} | {by} |"
         )
     caught = sum(o.result == "caught" for o in outcomes)
     print(f"\n{caught} of {len(faults)} faults caught")
