@@ -251,10 +251,10 @@ def main() -> int:
     print("| fault | file | what it breaks | tests run | result | first failing test |")
     print("| --- | --- | --- | --- | --- | --- |")
     for o in sorted(outcomes, key=lambda o: faults.index(o.fault)):
-        tests = " ".join(o.fault.tests)
+        selection = " ".join(o.fault.tests)
         by = f"`{o.detail.split('::')[-1]}`" if o.result == "caught" else o.detail
         print(
-            f"| `{o.fault.name}` | `{o.fault.path}` | {o.fault.description} | `{tests}` "
+            f"| `{o.fault.name}` | `{o.fault.path}` | {o.fault.description} | `{selection}` "
             f"| {o.result} | {by} |"
         )
     caught = sum(o.result == "caught" for o in outcomes)
