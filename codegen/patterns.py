@@ -3,7 +3,7 @@
 Spec patterns are unanchored and may name shared fragments as ``${name}``. They
 must mean the same in Python's ``re`` (the generated validators, with
 ``fullmatch``) and in ECMA-262 (JSON Schema ``pattern``, anchored as
-``^(?:…)$``), so constructs whose meaning differs between the two are refused.
+``^(?:…)`` and END), so constructs whose meaning differs between the two are refused.
 """
 
 from __future__ import annotations
@@ -48,9 +48,14 @@ def compile_problem(pattern: str) -> str | None:
     return None
 
 
+# Exact end of input in both ECMA-262 and Python's re.search, where "$" also
+# matches before a final "\n" (the jsonschema package uses re.search).
+END = "(?![\\s\\S])"
+
+
 def anchored(pattern: str) -> str:
     """The JSON Schema form of a spec pattern (ECMA-262 has no fullmatch)."""
-    return f"^(?:{pattern})$"
+    return f"^(?:{pattern}){END}"
 
 
 def escape_literal(text: str) -> str:

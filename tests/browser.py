@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SKIP_REASON = "no Chromium on this machine (`apt-get install chromium`; .ci/run installs it in CI)"
+CHROMIUM_NEEDED = "Chromium (`apt-get install chromium`; .ci/run installs it)"
 # Flags that keep a headless run quiet, offline and reproducible: no background
 # services, no first-run UI, and nothing fetched but what the page asks for.
 _FLAGS = (

@@ -11,7 +11,7 @@ import re
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from types import ModuleType, SimpleNamespace
@@ -687,15 +687,28 @@ def test_transport_must_be_callable_or_httpx_like(cm: ModuleType) -> None:
         cm.Client(token=TOKEN, environment="test", transport=object())
 
 
-def _closed_port() -> int:
+@pytest.fixture()
+def closed_port() -> Iterator[int]:
+    """A loopback port sure to refuse connections for the whole test: bound, never listening.
+
+    Holding the bound socket keeps any other process from taking the port meanwhile;
+    a TCP connection to a port with no listener is refused (RST).
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
-    return port
+        yield port
 
 
-def test_urllib_transport_unreachable_port(cm: ModuleType, pkg: ModuleType) -> None:
-    port = _closed_port()
+def test_closed_port_refuses(closed_port: int) -> None:
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", closed_port), timeout=5).close()
+
+
+def test_urllib_transport_unreachable_port(
+    cm: ModuleType, pkg: ModuleType, closed_port: int
+) -> None:
+    port = closed_port
     transport = cm.UrllibTransport()
     request = cm.HttpRequest(f"http://127.0.0.1:{port}/uppro/accept/save", {}, b"{}", 5.0)
     with pytest.raises(cm.TransportError):

@@ -16,10 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from browser import CHROMIUM, SKIP_REASON, load_page, screenshot, serve
+from browser import CHROMIUM, CHROMIUM_NEEDED, load_page, screenshot, serve
 from codegen.model import Model
+from needs import need
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
+
+@pytest.fixture(autouse=True)
+def chromium() -> None:
+    need(CHROMIUM is not None, CHROMIUM_NEEDED)
+
 
 # The host page Swagger UI's own dist would use, with the online validator off and
 # console.error re-marked so Chromium's log (every console call at INFO) tells it apart.
@@ -67,8 +72,11 @@ window.ui = SwaggerUIBundle({
 
 def _swagger_static() -> Path:
     spec = importlib.util.find_spec("swagger_ui")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("swagger-ui-py is not installed: pip install -e '.[test]'")
+    need(
+        spec is not None and bool(spec.submodule_search_locations),
+        "swagger-ui-py (in the test extra: pip install -e '.[test]')",
+    )
+    assert spec is not None and spec.submodule_search_locations
     return Path(list(spec.submodule_search_locations)[0]) / "static"
 
 

@@ -77,13 +77,14 @@ class Api:
         token: str = TOKEN,
         timestamp: str | None = None,
         paasid: str | None = None,
+        nonce: str | None = None,
     ) -> dict[str, str]:
         return dict(
             self.pkg.signing.make_headers(
                 token,
                 self.pkg.spec.PAASID if paasid is None else paasid,
                 str(int(NOW)) if timestamp is None else timestamp,
-                self.pkg.signing.new_nonce(),
+                self.pkg.signing.new_nonce() if nonce is None else nonce,
             )
         )
 
@@ -400,13 +401,25 @@ def test_window_is_configurable(pkg: ModuleType, mock: ModuleType) -> None:
         assert_refused(reply, pkg, "stale_timestamp", "±10 秒")
 
 
-def test_bad_signature(pkg: ModuleType, api: Api, gateway: Any) -> None:
+def nonce_whose_signature_ends(pkg: ModuleType, zero: bool) -> str:
+    """A fixed nonce whose real signature (at NOW) ends in "0", or in anything else."""
+    for n in range(1000):
+        nonce = f"nonce-{n}"
+        signature = pkg.signing.sign(TOKEN, str(int(NOW)), nonce)
+        if signature.endswith("0") == zero:
+            return nonce
+    raise AssertionError("no such nonce among the first 1000")
+
+
+@pytest.mark.parametrize("ends_in_zero", [True, False])
+def test_bad_signature(pkg: ModuleType, api: Api, gateway: Any, ends_in_zero: bool) -> None:
     reply = api.post("accept", "save", example(pkg, "accept"), token="not-the-token")
     assert_refused(reply, pkg, "bad_signature", "6.3.2")
-    headers = api.headers()
-    headers["x-tif-signature"] = headers["x-tif-signature"][:-1] + "0"
-    if headers["x-tif-signature"] == api.headers()["x-tif-signature"]:
-        headers["x-tif-signature"] = headers["x-tif-signature"][:-1] + "1"
+    headers = api.headers(nonce=nonce_whose_signature_ends(pkg, ends_in_zero))
+    real = headers["x-tif-signature"]
+    # One hex digit changed, whatever the real one ends in (hex is compared in any case).
+    headers["x-tif-signature"] = real[:-1] + ("1" if real[-1] == "0" else "0")
+    assert headers["x-tif-signature"].upper() != real.upper()
     body = json.dumps(example(pkg, "accept")).encode("utf-8")
     assert_refused(api.send(api.path("accept", "save"), body, headers), pkg, "bad_signature")
     assert gateway.row_guids("accept") == set()
@@ -473,8 +486,14 @@ def test_invalid_record_stores_nothing(pkg: ModuleType, api: Api, gateway: Any) 
         example(pkg, "accept", 2, ApplyDate="2019-02-29 09:00:00"),
     ]
     reply = api.post("accept", "batch_save", records)
-    expected = pkg.validate("accept", records[1])[0].message
-    assert_refused(reply, pkg, "invalid_record", "第 2 条", expected)
+    # Written out by hand: the record's number, the wire name and its label (表 3), the rule,
+    # the value as sent and the table.
+    expected = (
+        "第 2 条：ApplyDate（申请时间）：日期时间无效［datetime］，'2019-02-29 09:00:00' "
+        "应为 yyyy-MM-dd HH:mm:ss 格式的真实日期时间（北京时间）（表 3）"
+    )
+    assert_refused(reply, pkg, "invalid_record")
+    assert reply.message == "办件受理信息校验失败，1 处问题，整个请求未保存：" + expected
     assert "第 1 条" not in reply.message
     assert gateway.row_guids("accept") == set()
     assert gateway.count("accept", BATCH) == 0
@@ -799,9 +818,42 @@ def test_cli_rejects_bad_rate(project: Path) -> None:
     assert "--fault-rate" in result.stderr
 
 
-def test_cli_serves_until_interrupted(pkg: ModuleType, project: Path) -> None:
+# Runs a command with SIGINT ignored from the start, inherited through exec, as for a
+# job started in the background by a non-interactive shell.
+SIGINT_IGNORED = ["/bin/sh", "-c", 'trap "" INT; exec "$@"', "sh"]
+
+
+def test_sigint_ignored_prefix_really_ignores_sigint() -> None:
+    result = subprocess.run(
+        [
+            *SIGINT_IGNORED,
+            sys.executable,
+            "-c",
+            "import signal; print(signal.getsignal(2) is signal.SIG_IGN)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "True", result.stderr
+
+
+@pytest.mark.parametrize(
+    ("signum", "sigint_ignored"),
+    [
+        (signal.SIGINT, False),
+        (signal.SIGINT, True),
+        (signal.SIGTERM, False),
+        (signal.SIGTERM, True),
+    ],
+    ids=["SIGINT", "SIGINT-with-SIGINT-ignored", "SIGTERM", "SIGTERM-with-SIGINT-ignored"],
+)
+def test_cli_serves_until_interrupted(
+    pkg: ModuleType, project: Path, signum: signal.Signals, sigint_ignored: bool
+) -> None:
+    command = [sys.executable, "-m", "gdzw_uppro.mock", "--port", "0", "--token", TOKEN]
     process = subprocess.Popen(
-        [sys.executable, "-m", "gdzw_uppro.mock", "--port", "0", "--token", TOKEN, "--seed", "1"],
+        (SIGINT_IGNORED if sigint_ignored else []) + command + ["--seed", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -830,7 +882,7 @@ def test_cli_serves_until_interrupted(pkg: ModuleType, project: Path) -> None:
             )
         finally:
             conn.close()
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         _, stderr = process.communicate(timeout=30)
     finally:
         if process.poll() is None:

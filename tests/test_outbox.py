@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import random
 import re
 import signal
 import sqlite3
@@ -19,6 +20,8 @@ from types import MappingProxyType, ModuleType
 from typing import Any
 
 import pytest
+
+from codegen.model import Model
 
 ORG = "11440000MB2D0461X4"
 OTHER_ORG = "91440101MA5C12345X"
@@ -293,6 +296,93 @@ def test_same_row_guid_after_delivery_goes_to_new_batch(
         cd(DAY, 2),
         "更正",
     )
+
+
+# ---------------------------------------------------------------- body size
+
+
+def body_bytes(payload: object) -> int:
+    """Bytes of ``payload`` as the client sends it (compact UTF-8 JSON)."""
+    return len(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def sent_batches(cm: ModuleType, outbox: Any) -> tuple[list[bytes], list[list[dict[str, Any]]]]:
+    """Delivers everything; the request bodies as sent and as JSON, in order."""
+    gateway = Gateway(cm)
+    assert outbox.deliver(make_client(cm, gateway)).remaining == 0
+    return [r.body for r in gateway.requests], gateway.bodies()
+
+
+def test_records_that_add_up_past_the_body_limit_go_into_separate_batches(
+    pkg: ModuleType, cm: ModuleType, om: ModuleType, outbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = body_bytes(record(pkg, "accept", 0, Cd_Batch=cd(DAY, 1)))  # every record here: same size
+    limit = body_bytes([record(pkg, "accept", n, Cd_Batch=cd(DAY, 1)) for n in range(2)]) + one // 2
+    monkeypatch.setattr(om, "BODY_MAX_BYTES", limit)  # two records fit a body, three do not
+    assert one < limit < 3 * one
+
+    report = outbox.enqueue("accept", records(pkg, "accept", range(7)))
+    assert report.accepted == 7
+    assert report.batches == tuple(cd(DAY, n) for n in (1, 2, 3, 4))
+    assert [b.records for b in outbox.batches()] == [2, 2, 2, 1]
+    outbox.enqueue("accept", records(pkg, "accept", range(7, 9)))  # fills the last, opens one
+    assert [b.records for b in outbox.batches()] == [2, 2, 2, 2, 1]
+
+    raw, bodies = sent_batches(cm, outbox)
+    assert [len(body) for body in raw] == [2 * one + 3] * 4 + [one + 2]
+    assert all(len(body) <= limit for body in raw)
+    assert [r["RowGuid"] for body in bodies for r in body] == [row_guid(n) for n in range(9)]
+
+
+def test_no_stored_batch_is_over_the_body_limit(
+    pkg: ModuleType, cm: ModuleType, om: ModuleType, outbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records of random sizes: every body fits, and each batch is closed only when the
+    next record would not have fitted (or it holds the most records a batch may)."""
+    limit = 12_000
+    monkeypatch.setattr(om, "BODY_MAX_BYTES", limit)
+    rng = random.Random(20190620)
+    sizes = [rng.randint(1, 1000) for _ in range(80)]  # TaskName: String(1000)
+    outbox.enqueue(
+        "accept", [record(pkg, "accept", n, TaskName="事" * k) for n, k in enumerate(sizes)]
+    )
+    raw, bodies = sent_batches(cm, outbox)
+    assert len(bodies) > 5
+    assert all(len(body) <= limit for body in raw)
+    assert [r["TaskName"] for body in bodies for r in body] == ["事" * k for k in sizes]
+    for body, following in zip(bodies, bodies[1:], strict=False):
+        with_next = body + [{**following[0], "Cd_Batch": body[0]["Cd_Batch"]}]
+        assert body_bytes(with_next) > limit or len(body) == pkg.spec.BATCH_MAX_RECORDS
+
+
+def test_a_replaced_record_past_the_body_limit_moves_to_a_batch_with_room(
+    pkg: ModuleType, cm: ModuleType, om: ModuleType, outbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limit = body_bytes([record(pkg, "accept", n, Cd_Batch=cd(DAY, 1)) for n in range(2)]) + 300
+    monkeypatch.setattr(om, "BODY_MAX_BYTES", limit)
+    outbox.enqueue("accept", records(pkg, "accept", range(2)))
+    outbox.enqueue("accept", [record(pkg, "accept", 1, TaskName="小")])  # smaller: stays
+    assert [(b.cd_batch, b.records) for b in outbox.batches()] == [(cd(DAY, 1), 2)]
+    report = outbox.enqueue("accept", [record(pkg, "accept", 1, TaskName="事" * 200)])
+    assert report.batches == (cd(DAY, 2),)  # 600 bytes more: the pair would not fit
+    assert [(b.cd_batch, b.records) for b in outbox.batches()] == [(cd(DAY, 1), 1), (cd(DAY, 2), 1)]
+    raw, bodies = sent_batches(cm, outbox)
+    assert all(len(body) <= limit for body in raw)
+    assert [[(r["RowGuid"], r["TaskName"]) for r in body] for body in bodies] == [
+        [(row_guid(0), pkg.EXAMPLES["accept"]["TaskName"])],
+        [(row_guid(1), "事" * 200)],
+    ]
+
+
+def test_one_valid_record_always_fits_a_body_but_a_full_batch_may_not(
+    pkg: ModuleType, model: Model
+) -> None:
+    """Why batches are split by size at all: 99 accept records at their longest are more
+    than the 8 MiB body limit, while any one valid record is far below it."""
+    accept = model.record("accept")
+    # Each character at most 6 bytes in compact JSON (a \uXXXX escape); 40 for a number.
+    longest = 2 + sum(len(f.wire_name) + 4 + 6 * (f.max_length or 7) for f in accept.fields)
+    assert longest * 10 < pkg.spec.BODY_MAX_BYTES < longest * pkg.spec.BATCH_MAX_RECORDS
 
 
 # ---------------------------------------------------------------- delivery

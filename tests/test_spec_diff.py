@@ -16,6 +16,7 @@ from codegen.cli import main
 from codegen.loader import LoadedSpec, load_spec
 from codegen.spec_diff import SpecDiff, acknowledged_breaking, diff_specs
 from conftest import SPEC_DIR
+from needs import need
 from spec_edits import Doc, edit, field, item
 
 ACCEPT = "records/accept.yaml"
@@ -326,9 +327,9 @@ def _git(repo: Path, *args: str) -> str:
     return done.stdout
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 @pytest.mark.parametrize("below_top", [False, True], ids=["at-top", "in-subdirectory"])
 def test_cli_compares_git_revisions(tmp_path: Path, below_top: bool) -> None:
+    need(shutil.which("git") is not None, "git")
     repo = tmp_path / "repo"
     project = repo / "project" if below_top else repo
     shutil.copytree(SPEC_DIR, project / "spec")

@@ -13,7 +13,6 @@ from pathlib import Path
 from types import ModuleType
 
 import openpyxl
-import pytest
 from click.testing import CliRunner, Result
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -25,6 +24,7 @@ from codegen.model import Field, Model
 from codegen.targets import xlsx_templates
 from codegen.targets.xlsx_templates import LIST_SHEET, header_text, sheet_title
 from codegen.xlsx_records import SheetItem, columns_from_package, read_workbook_records
+from needs import need
 
 DATA_KEYS = ["accept", "process", "result", "specialprocedure", "material", "correction", "receive"]
 
@@ -250,11 +250,6 @@ def test_send_reads_filled_templates(
 # ---------------------------------------------------------------- a real spreadsheet program
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-# Skipped where LibreOffice is absent, but never in CI: `.ci/run` installs it there.
-needs_libreoffice = pytest.mark.skipif(
-    SOFFICE is None and not os.environ.get("CI"),
-    reason="LibreOffice (soffice) is not installed; `.ci/run` installs libreoffice-calc-nogui",
-)
 CSV_UTF8 = "csv:Text - txt - csv (StarCalc):44,34,76,1"  # comma, double quote, UTF-8
 
 
@@ -277,10 +272,10 @@ def soffice(sources: list[Path], target: str, out_dir: Path, profile: Path) -> l
     return converted
 
 
-@needs_libreoffice
 def test_libreoffice_keeps_ids_codes_and_datetimes(
     project: Path, pkg: ModuleType, rendered: Rendered, tmp_path: Path
 ) -> None:
+    need(SOFFICE is not None, "LibreOffice (soffice; .ci/run installs libreoffice-calc-nogui)")
     typed, expected = accept_as_typed(pkg)
     # A single-code column whose codes have leading zeros ("01"), wherever the spec has one.
     other, column = next(

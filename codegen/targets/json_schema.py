@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from codegen.model import Condition, Field, Model, PairedLists, Record, RequiredIf, Rule
-from codegen.patterns import escape_literal
+from codegen.patterns import END, escape_literal
 from codegen.render import RenderError
 
 JsonObject = dict[str, Any]
@@ -20,9 +20,6 @@ JsonObject = dict[str, Any]
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ID_BASE = "https://gdzw-codegen.invalid/schema/"
 
-# Exact end of input in both ECMA-262 and Python's re.search, where "$" also
-# matches before a final "\n" (jsonschema uses re.search).
-_END = "(?![\\s\\S])"
 
 _JSON_TYPES = {
     "string": "string",
@@ -131,11 +128,11 @@ def field_schema(model: Model, f: Field) -> JsonObject:
     elif f.kind == "code_list":
         assert f.codeset is not None and f.separator is not None
         one = _alternatives(f.codeset.values)
-        s["pattern"] = f"^{one}(?:{_separator(f.separator)}{one})*$"
+        s["pattern"] = f"^{one}(?:{_separator(f.separator)}{one})*{END}"
     elif f.kind == "string_list":
         assert f.separator is not None
         part = f"[^{_separator(f.separator)}]+"
-        s["pattern"] = f"^{part}(?:{_separator(f.separator)}{part})*$"
+        s["pattern"] = f"^{part}(?:{_separator(f.separator)}{part})*{END}"
     elif f.kind == "datetime":
         s["pattern"] = model.datetime.json_pattern
         s["minLength"] = s["maxLength"] = 19
@@ -186,7 +183,7 @@ def _condition(c: Condition) -> JsonObject:
         # Some part (between separators or the ends) equals one of the codes.
         test = {
             "type": "string",
-            "pattern": f"(?:^|{sep}){_alternatives(c.values)}(?={sep}|{_END})",
+            "pattern": f"(?:^|{sep}){_alternatives(c.values)}(?={sep}|{END})",
         }
     else:
         test = _not_blank()

@@ -1018,10 +1018,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         logger.warning("模拟网关监听 %s，本机以外也可访问", args.host)
-    print(gateway.base_url, flush=True)
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _interrupt)
+        # Its own handlers for both, before the URL is printed: a process started with
+        # SIGINT ignored (a background job of a non-interactive shell) gets no
+        # KeyboardInterrupt from Python's default handling.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _interrupt)
     try:
+        print(gateway.base_url, flush=True)
         gateway.wait()
     except KeyboardInterrupt:
         pass

@@ -207,25 +207,34 @@ class Outbox:
             batch_id, cd_batch = int(waiting[0]), str(waiting[1])
             data[_BATCH_FIELD] = cd_batch
             body = _encode(data)
-            old = self._db.execute(
-                "SELECT length(CAST(body AS BLOB)) FROM items WHERE batch_id = ? AND row_guid = ?",
+            old, total = self._db.execute(
+                "SELECT length(CAST(i.body AS BLOB)), b.bytes FROM items i JOIN batches b ON b.id = i.batch_id "
+                "WHERE i.batch_id = ? AND i.row_guid = ?",
                 (batch_id, row_guid),
-            ).fetchone()[0]
+            ).fetchone()
+            size = len(body.encode("utf-8"))
+            if int(total) - int(old) + size <= BODY_MAX_BYTES:
+                self._db.execute(
+                    "UPDATE items SET body = ? WHERE batch_id = ? AND row_guid = ?",
+                    (body, batch_id, row_guid),
+                )
+                self._db.execute(
+                    "UPDATE batches SET bytes = bytes - ? + ? WHERE id = ?", (old, size, batch_id)
+                )
+                return batch_id, cd_batch
+            # The newer version no longer fits this batch: it leaves it for one with room.
             self._db.execute(
-                "UPDATE items SET body = ? WHERE batch_id = ? AND row_guid = ?",
-                (body, batch_id, row_guid),
+                "DELETE FROM items WHERE batch_id = ? AND row_guid = ?", (batch_id, row_guid)
             )
             self._db.execute(
-                "UPDATE batches SET bytes = bytes - ? + ? WHERE id = ?",
-                (old, len(body.encode("utf-8")), batch_id),
+                "UPDATE batches SET bytes = bytes - ? - 1 WHERE id = ?", (old, batch_id)
             )
-            return batch_id, cd_batch
-        batch_id, cd_batch, count = self._open_batch(key, data)
+        batch_id, cd_batch, position = self._open_batch(key, data)
         data[_BATCH_FIELD] = cd_batch
         body = _encode(data)
         self._db.execute(
             "INSERT INTO items (batch_id, row_guid, position, body) VALUES (?, ?, ?, ?)",
-            (batch_id, row_guid, count, body),
+            (batch_id, row_guid, position, body),
         )
         self._db.execute(
             "UPDATE batches SET bytes = bytes + ? WHERE id = ?",
@@ -234,10 +243,15 @@ class Outbox:
         return batch_id, cd_batch
 
     def _open_batch(self, key: str, data: dict[str, object]) -> tuple[int, str, int]:
-        """The open batch of ``key`` with room for ``data``, or a new one."""
+        """The open batch of ``key`` with room for ``data``, or a new one; and the next position.
+
+        Room means fewer than BATCH_MAX_RECORDS records and a body, the batch's running
+        total (``bytes``: the JSON array so far) plus this record, within BODY_MAX_BYTES.
+        """
         size = len(_encode(data).encode("utf-8")) + 1
         row = self._db.execute(
-            "SELECT b.id, b.cd_batch, b.bytes, (SELECT count(*) FROM items WHERE batch_id = b.id) "
+            "SELECT b.id, b.cd_batch, b.bytes, (SELECT count(*) FROM items WHERE batch_id = b.id), "
+            "(SELECT coalesce(max(position) + 1, 0) FROM items WHERE batch_id = b.id) "
             "FROM batches b WHERE b.record_key = ? AND b.state = 'open' ORDER BY b.id DESC LIMIT 1",
             (key,),
         ).fetchone()
@@ -246,7 +260,7 @@ class Outbox:
             and int(row[3]) < BATCH_MAX_RECORDS
             and int(row[2]) + size <= BODY_MAX_BYTES
         ):
-            return int(row[0]), str(row[1]), int(row[3])
+            return int(row[0]), str(row[1]), int(row[4])
         cd_batch = self._next_cd_batch()
         cursor = self._db.execute(
             "INSERT INTO batches (record_key, cd_batch, state, created_at) VALUES (?, ?, 'open', ?)",
