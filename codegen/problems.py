@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Characters a problem's place and message keep; values quoted in them can be
+#: anything a hostile file holds, and a report must stay readable.
+PATH_MAX_CHARS = 200
+MESSAGE_MAX_CHARS = 1000
+
 
 @dataclass(frozen=True)
 class SpecProblem:
     file: str
     path: str
     message: str
+
+    def __post_init__(self) -> None:
+        for name, limit in (("path", PATH_MAX_CHARS), ("message", MESSAGE_MAX_CHARS)):
+            value = getattr(self, name)
+            if len(value) > limit:
+                object.__setattr__(
+                    self, name, f"{value[:limit]}…（已截断，共 {len(value)} 个字符）"
+                )
 
     def __str__(self) -> str:
         return f"{self.file}: {self.path}: {self.message}"
