@@ -95,7 +95,9 @@ def build(ctx: click.Context, check: bool) -> None:
             click.echo(line, err=True)
         click.echo("generated/ is out of date: run `codegen build` (and `codegen fmt`).", err=True)
         sys.exit(1)
-    write_all(rendered.files, out_dir)
+    recovered = write_all(rendered.files, out_dir)
+    if recovered:
+        click.echo(recovered, err=True)
     changed = len(drift.stale) + len(drift.missing) + len(drift.orphans)
     click.echo(
         f"wrote {len(rendered.files)} files to {out_dir} ({changed} changed), spec {rendered.spec.hash[:12]}."
