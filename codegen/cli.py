@@ -30,14 +30,15 @@ def _paths(ctx: click.Context) -> tuple[Path, Path]:
 
 
 def _spec_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turns spec and render errors into a report on stderr and exit code 1."""
+    """Turns spec and render errors into a report on stderr and exit code 1
+    (2 when a spec file cannot be read at all)."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except SpecError as exc:
             click.echo(exc.report(), err=True)
-            sys.exit(1)
+            sys.exit(exc.exit_code)
         except RenderError as exc:
             click.echo(f"生成失败 (render failed): {exc}", err=True)
             sys.exit(1)

@@ -86,7 +86,8 @@ def load_spec(spec_dir: Path) -> LoadedSpec:
             problems.append(SpecProblem(f"spec/{rel}", "(file)", "文件不存在 (file missing)"))
             return None
         except (OSError, UnicodeDecodeError, SpecFileRefused) as exc:
-            problems.append(SpecProblem(f"spec/{rel}", "(file)", f"无法读取：{exc}"))
+            message = f"无法读取 (cannot read)：{exc}"
+            problems.append(SpecProblem(f"spec/{rel}", "(file)", message, unreadable=True))
             return None
         texts[rel] = text
         data = read_yaml(text, f"spec/{rel}", problems)

@@ -15,6 +15,9 @@ class SpecProblem:
     file: str
     path: str
     message: str
+    # The file could not be read at all (not UTF-8, not a regular file, too large,
+    # a damaged workbook): exit 2 rather than 1.
+    unreadable: bool = False
 
     def __post_init__(self) -> None:
         for name, limit in (("path", PATH_MAX_CHARS), ("message", MESSAGE_MAX_CHARS)):
@@ -35,6 +38,11 @@ class SpecError(Exception):
         # Grouped by file, each file's problems in the order they were found.
         self.problems = sorted(problems, key=lambda p: p.file)
         super().__init__(f"{len(self.problems)} problem(s) in the spec")
+
+    @property
+    def exit_code(self) -> int:
+        """2 when a file could not be read, else 1 (a spec that says something wrong)."""
+        return 2 if any(p.unreadable for p in self.problems) else 1
 
     def report(self) -> str:
         lines = [

@@ -39,10 +39,13 @@ def read_spec_workbook(path: Path) -> SpecDocs:
         check_workbook(path)
         workbook = load_workbook(path)
     except WorkbookRefused as exc:
-        raise SpecError([SpecProblem(path.name, "(文件)", f"无法读取工作簿：{exc}")]) from None
+        message = f"无法读取工作簿 (cannot read workbook)：{exc}"
+        raise SpecError([SpecProblem(path.name, "(文件)", message, unreadable=True)]) from None
     except Exception as exc:  # openpyxl raises many kinds on a damaged file  # noqa: BLE001
-        message = f"无法读取工作簿：{type(exc).__name__}: {shorten(str(exc), 200)}"
-        raise SpecError([SpecProblem(path.name, "(文件)", message)]) from None
+        message = (
+            f"无法读取工作簿 (cannot read workbook)：{type(exc).__name__}: {shorten(str(exc), 200)}"
+        )
+        raise SpecError([SpecProblem(path.name, "(文件)", message, unreadable=True)]) from None
     built = build_docs(workbook)
     found = list(built.found.problems)
     if built.docs is not None:

@@ -103,7 +103,7 @@ class _Cells:
         if self.depth:
             self.chars += len(data)
             if self.chars > CELL_MAX_CHARS:
-                cell = f"单元格 {_shown(self.ref)}" if self.ref else "一个单元格"
+                cell = f"单元格 {_shown(self.ref)} " if self.ref else "一个单元格"
                 raise WorkbookRefused(
                     f"部件 {_shown(self.name)} 中{cell}超过 Excel 的 {CELL_MAX_CHARS} 个字符"
                     "上限，拒绝读取"

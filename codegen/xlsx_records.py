@@ -105,7 +105,7 @@ def read_workbook_records(path: Path, columns: tuple[ColumnSpec, ...]) -> Iterat
         return
     number = 0
     title = ""
-    row_no = 1
+    row_no = 0  # the last row read
     try:
         ws = workbook.worksheets[0]
         title = ws.title
@@ -114,6 +114,7 @@ def read_workbook_records(path: Path, columns: tuple[ColumnSpec, ...]) -> Iterat
         head = next(rows, None)
         if head is None:
             return
+        row_no = 1
         keys, errors = _header(head, columns)
         if errors:
             message = "；".join(errors)
@@ -138,7 +139,7 @@ def read_workbook_records(path: Path, columns: tuple[ColumnSpec, ...]) -> Iterat
             error = f"单元格 {'、'.join(stray)} 有内容，但所在列没有表头" if stray else None
             yield SheetItem(number, None, record, error, sheet=title, row=row_no, columns=letters)
     except Exception as exc:  # a part that breaks while streamed  # noqa: BLE001
-        after = f"第 {row_no} 行之后" if row_no > 1 else ""
+        after = f"第 {row_no} 行之后" if row_no else ""
         yield SheetItem(
             number + 1,
             None,
