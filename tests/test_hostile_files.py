@@ -213,6 +213,36 @@ def test_codegen_send_refuses_a_lone_surrogate_and_sends_the_others(
     assert gateway.row_guids("accept") == {r["RowGuid"] for r in good}
 
 
+def test_dataset_check_skips_unencodable_keys(
+    project: Path, pkg: ModuleType, tmp_path: Path
+) -> None:
+    """Without --interface the keys go to a SQLite index, which cannot store a lone
+    surrogate: the record is reported, its keys are left out of the cross checks."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "accept.jsonl").write_bytes(line(accept(pkg, RowGuid="\ud800", ProjectNo="\udc00")))
+    process = copy.deepcopy(pkg.EXAMPLES["process"])
+    (data / "process.jsonl").write_bytes(line(dict(process, ProjectNo="\udc00")))
+    result = run(project, "validate", data)
+    no_traceback(result.output)
+    assert result.exit_code == 1
+    assert [out.rsplit(" ", 1)[1] for out in result.stdout.splitlines()] == ["[unencodable]"] * 3
+    assert "(2 records, 2 invalid, 3 problems) (3 errors, 0 warnings, 0 cross-record" in (
+        result.stderr
+    )
+
+
+def test_unreadable_accept_list_exits_2(project: Path, pkg: ModuleType, tmp_path: Path) -> None:
+    data = tmp_path / "accept.jsonl"
+    data.write_bytes(line(accept(pkg)))
+    listed = tmp_path / "accepted.txt"
+    listed.write_bytes(b"2019-440106-70-03-000001\n\xff\n")
+    result = run(project, "validate", data, "--accept-list", listed)
+    no_traceback(result.output)
+    assert result.exit_code == 2
+    assert f"{listed}: 无法读取 (cannot read): 第 2 行第 1 字节起不是有效的 UTF-8" in result.stderr
+
+
 # ---------------------------------------------------------------- B. JSON files
 
 
