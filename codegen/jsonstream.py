@@ -31,6 +31,9 @@ _WHITESPACE_BYTES = b" \t\r\n"
 _BOM = codecs.BOM_UTF8
 # Characters that may continue a number ("1." "1e" "1e-" are cut, not finished).
 _NUMBER_TAIL = "0123456789.eE+-"
+# A decoding error this close to the end of the buffer may be a token the chunk cut
+# ("tru", "\\u00", "1."): read on before calling it an error.
+_CUT_TOKEN = 8
 #: The gateway's request body limit (spec/standard.yaml gateway.body_max_bytes), the
 #: default bound on one record; callers pass the generated package's BODY_MAX_BYTES.
 DEFAULT_RECORD_MAX_BYTES = 8 * 1024 * 1024
@@ -338,6 +341,10 @@ def _decode_one(
         try:
             value, end = decoder.raw_decode(buf.text, buf.pos)
         except json.JSONDecodeError as exc:
+            where = buf.consumed + exc.pos + 1
+            if exc.pos < len(buf.text) - _CUT_TOKEN and not exc.msg.startswith("Unterminated"):
+                # Not cut by the end of the buffer: more text cannot mend it.
+                return None, f"JSON 数组在第 {where} 个字符处无效：{exc.msg}", False
             if len(buf.text) - buf.pos > limit:  # a UTF-8 character is at least a byte
                 return None, f"JSON 数组第 {start} 个字符起的记录超过 {limit} 字节", False
             if buf.more(size):
@@ -345,7 +352,7 @@ def _decode_one(
                 continue
             return (
                 None,
-                f"JSON 数组在第 {buf.consumed + exc.pos + 1} 个字符处无效：{exc.msg}",
+                f"JSON 数组在第 {where} 个字符处无效：{exc.msg}",
                 False,
             )
         except _ValueError as exc:

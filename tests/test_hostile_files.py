@@ -28,7 +28,7 @@ import pytest
 from click.testing import CliRunner, Result
 from xlsx_fill import accept_as_typed, fill
 
-from codegen import build
+from codegen import build, jsonstream
 from codegen.build import Rendered, as_bytes, recover, write_all
 from codegen.cli import main
 from codegen.jsonstream import read_lines, read_records
@@ -338,17 +338,63 @@ def test_line_that_never_ends_is_bounded(project: Path, pkg: ModuleType, tmp_pat
 def test_array_element_that_never_ends_is_bounded(
     project: Path, pkg: ModuleType, tmp_path: Path
 ) -> None:
+    """An element that goes on valid (300 MiB of white space, more than the whole
+    address space allowed) under a 256 MiB limit: refused at the body limit."""
+    head = b"[" + line(accept(pkg)) + b', {"TaskName": '
+    path = tmp_path / "accept.json"
+    try:
+        with open(path, "wb") as stream:
+            stream.write(head)
+            spaces = b" " * (4 * MIB)
+            for _ in range(75):
+                stream.write(spaces)
+        result = run_limited(project, "validate", "--interface", "accept", path)
+    finally:
+        path.unlink()  # not kept among pytest's last runs
+    no_traceback(result.stderr)
+    assert result.returncode == 2, result.stderr[-2000:]
+    limit = pkg.spec.BODY_MAX_BYTES
+    start = len(line(accept(pkg))) + 4
+    assert f"{path}:#2: JSON 数组第 {start} 个字符起的记录超过 {limit} 字节" in result.stdout
+    assert summary(2, 1, 1) in result.stderr
+
+
+def test_array_reader_buffer_stays_near_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The streaming reader never holds much more than one record's limit of text."""
+    path = tmp_path / "a.json"
+    path.write_bytes(b'[{"a": 1}, {"b": "' + b"y" * (40 * MIB) + b'"}, {"c": 3}]')
+    largest = 0
+    more = jsonstream._Buffer.more
+
+    def measured(self: Any, size: int = jsonstream._CHUNK) -> bool:
+        nonlocal largest
+        grew = more(self, size)
+        largest = max(largest, len(self.text))
+        return grew
+
+    monkeypatch.setattr(jsonstream._Buffer, "more", measured)
+    items = list(read_records(path, 8 * MIB))
+    assert [(i.number, i.value, i.error) for i in items] == [
+        (1, {"a": 1}, None),
+        (2, None, f"JSON 数组第 12 个字符起的记录超过 {8 * MIB} 字节"),
+    ]
+    assert 8 * MIB < largest <= 8 * MIB + 2 * jsonstream._MAX_READ
+
+
+def test_array_element_with_nul_bytes_stops_at_the_first(
+    project: Path, pkg: ModuleType, tmp_path: Path
+) -> None:
+    """A 1 GiB sparse file of zero bytes inside a string: invalid at the first one."""
     head = b"[" + line(accept(pkg)) + b', {"TaskName": "'
     path = endless(tmp_path / "accept.json", head, 1024 * MIB)
     result = run_limited(project, "validate", "--interface", "accept", path)
     no_traceback(result.stderr)
     assert result.returncode == 2, result.stderr[-2000:]
-    limit = pkg.spec.BODY_MAX_BYTES
-    assert (
-        f"{path}:#2: JSON 数组第 {len(line(accept(pkg))) + 4} 个字符起的记录超过 {limit} 字节"
-        in (result.stdout)
+    assert f"{path}:#2: JSON 数组在第 {len(head) + 1} 个字符处无效：Invalid control character" in (
+        result.stdout
     )
-    assert summary(2, 1, 1) in result.stderr
 
 
 def test_line_reader_keeps_at_most_the_limit(tmp_path: Path) -> None:
@@ -707,7 +753,7 @@ def test_spec_import_refuses_an_alias_in_a_yaml_sheet(root_copy: Path, tmp_path:
 KILLED_WRITE = """
 import os, sys
 from pathlib import Path
-from codegen import build
+from codegen import build, jsonstream
 
 stop_before = int(sys.argv[2])
 renames = 0
