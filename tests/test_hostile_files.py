@@ -732,6 +732,23 @@ def test_spec_import_of_a_broken_workbook(root_copy: Path, tmp_path: Path, damag
     assert snapshot(root_copy / "spec") == before
 
 
+def test_spec_import_of_a_5000_digit_number(root_copy: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "spec.xlsx"
+    assert run(root_copy, "xlsx", "export", exported).exit_code == 0
+    book = openpyxl.load_workbook(exported)
+    ws = book["accept"]
+    [letter] = [c.column_letter for c in ws[1] if c.value == "长度"]
+    ws[f"{letter}2"] = "9" * 5000
+    book.save(exported)
+    before = snapshot(root_copy / "spec")
+    result = run(root_copy, "xlsx", "import", exported)
+    no_traceback(result.output)
+    assert result.exit_code == 1
+    [problem] = [out for out in result.stderr.splitlines() if f"accept!{letter}2" in out]
+    assert "应为整数" in problem and "已截断" in problem and len(problem) < 1200
+    assert snapshot(root_copy / "spec") == before
+
+
 def test_spec_import_refuses_an_alias_in_a_yaml_sheet(root_copy: Path, tmp_path: Path) -> None:
     exported = tmp_path / "spec.xlsx"
     assert run(root_copy, "xlsx", "export", exported).exit_code == 0
