@@ -1302,7 +1302,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_ROW_GUID, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_ROW_GUID, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -1316,7 +1316,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_PROJECT_NO, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_PROJECT_NO, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -1331,7 +1331,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CATALOG_CODE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_CATALOG_CODE, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 12:
@@ -1343,7 +1343,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_LOCAL_CATALOG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_LOCAL_CATALOG_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_LOCAL_CATALOG_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -1354,7 +1354,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_TASK_CODE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_TASK_CODE, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 36:
@@ -1366,7 +1366,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_LOCAL_TASK_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_LOCAL_TASK_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_LOCAL_TASK_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -1377,7 +1377,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_TASK_HANDLE_ITEM, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_TASK_HANDLE_ITEM, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -1398,7 +1398,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_TASK_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_TASK_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_TASK_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 1000:
@@ -1422,7 +1422,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_APPLYER_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLYER_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_APPLYER_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 100:
@@ -1434,7 +1434,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_APPLYER_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLYER_TYPE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_APPLYER_TYPE, value))
     else:
         if value not in _CODES_SERVICE_OBJECT:
@@ -1446,7 +1446,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_APPLYER_PAGE_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLYER_PAGE_TYPE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_APPLYER_PAGE_TYPE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 70:
@@ -1467,7 +1467,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_APPLYER_PAGE_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLYER_PAGE_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_APPLYER_PAGE_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 500:
@@ -1481,7 +1481,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_APPLY_DATE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLY_DATE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_APPLY_DATE, value))
     else:
         if not _RE_DATETIME.fullmatch(value):
@@ -1493,7 +1493,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_APPLY_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLY_TYPE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_APPLY_TYPE, value))
     else:
         if value not in _CODES_APPLY_TYPE:
@@ -1504,7 +1504,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_LEGAL, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_LEGAL, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 100:
@@ -1515,7 +1515,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CONTACT_NAME, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_CONTACT_NAME, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 100:
@@ -1526,7 +1526,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CONTACT_TYPE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_CONTACT_TYPE, value))
         else:
             if value not in _CODES_CERTIFICATE_TYPE:
@@ -1537,7 +1537,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CONTACT_CODE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_CONTACT_CODE, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -1548,7 +1548,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CONTACT_MOBILE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_CONTACT_MOBILE, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 11:
@@ -1561,7 +1561,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_ZIP_CODE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_ZIP_CODE, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 6:
@@ -1574,7 +1574,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_ADDRESS, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_ADDRESS, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 1000:
@@ -1586,7 +1586,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_ORG_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_ORG_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 100:
@@ -1598,7 +1598,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_ORG_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_ORG_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 18:
@@ -1614,7 +1614,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_ACCEPTANCE_STATUS))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_ACCEPTANCE_STATUS, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_ACCEPTANCE_STATUS, value))
     else:
         if value not in _CODES_ACCEPTANCE_STATUS:
@@ -1627,7 +1627,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_REFUSAL_REASON, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_REFUSAL_REASON, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 2000:
@@ -1638,7 +1638,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_HANDLE_USER_NAME, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_HANDLE_USER_NAME, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 100:
@@ -1650,7 +1650,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_ACCEPT_DATE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_ACCEPT_DATE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_ACCEPT_DATE, value))
     else:
         if not _RE_DATETIME.fullmatch(value):
@@ -1661,7 +1661,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_ACCEPT_DOC_NO, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_ACCEPT_DOC_NO, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -1672,7 +1672,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_PROJECT_NAME, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_PROJECT_NAME, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 1000:
@@ -1684,7 +1684,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_PROJECT_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_PROJECT_TYPE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_PROJECT_TYPE, value))
     else:
         if value not in _CODES_PROJECT_TYPE:
@@ -1695,7 +1695,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_PROMISE_DATE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_PROMISE_DATE, value))
         else:
             if not _RE_DATETIME.fullmatch(value):
@@ -1706,7 +1706,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_TARGET_ORG_NAME, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_TARGET_ORG_NAME, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 100:
@@ -1717,7 +1717,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_APPLY_USER_ID_CODE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_APPLY_USER_ID_CODE, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 2000:
@@ -1728,7 +1728,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CONTACT_USER_ID_CODE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_CONTACT_USER_ID_CODE, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 2000:
@@ -1740,7 +1740,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_REGION_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_REGION_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 12:
@@ -1758,7 +1758,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_APPLY_CHANNEL))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLY_CHANNEL, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_APPLY_CHANNEL, value))
     else:
         if value not in _CODES_APPLY_CHANNEL:
@@ -1769,7 +1769,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_APPLY_FORM, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_APPLY_FORM, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 4000:
@@ -1782,7 +1782,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_DETAIL_URL, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_DETAIL_URL, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 100:
@@ -1795,7 +1795,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_PROJECT_CO, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_PROJECT_CO, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 32:
@@ -1813,7 +1813,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_SYSTEM_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_SYSTEM_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_SYSTEM_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 100:
@@ -1825,7 +1825,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_CD_OPERATION, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_CD_OPERATION, value))
     else:
         if value not in _CODES_CD_OPERATION:
@@ -1837,7 +1837,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_CD_TIME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_CD_TIME, value))
     else:
         if not _RE_DATETIME.fullmatch(value):
@@ -1849,7 +1849,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_CD_BATCH, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_CD_BATCH, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -1865,7 +1865,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_PRO_DATA_REGION_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_PRO_DATA_REGION_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 12:
@@ -1885,7 +1885,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_PRO_DATA_ORG_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_PRO_DATA_ORG_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 18:
@@ -1903,7 +1903,7 @@ def validate_accept(
         problems.append(_required(_F_ACCEPT_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_PRO_DATA_ORG_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_ACCEPT_PRO_DATA_ORG_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 400:
@@ -1914,7 +1914,7 @@ def validate_accept(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_APPLICATION_SERIAL_NO, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_ACCEPT_APPLICATION_SERIAL_NO, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -2060,7 +2060,7 @@ def validate_process(
         problems.append(_required(_F_PROCESS_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_ROW_GUID, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_PROCESS_ROW_GUID, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -2074,7 +2074,7 @@ def validate_process(
         problems.append(_required(_F_PROCESS_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_PROJECT_NO, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_PROCESS_PROJECT_NO, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -2090,7 +2090,7 @@ def validate_process(
         problems.append(_required(_F_PROCESS_EVENT_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_EVENT_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_PROCESS_EVENT_NAME, value))
     else:
         if value not in _CODES_EVENT_NAME:
@@ -2102,7 +2102,7 @@ def validate_process(
         problems.append(_required(_F_PROCESS_PROCESS_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_PROCESS_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_PROCESS_PROCESS_NAME, value))
     else:
         if value not in _CODES_PROCESS_NAME:
@@ -2114,7 +2114,7 @@ def validate_process(
         problems.append(_required(_F_PROCESS_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_REGION_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_PROCESS_REGION_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 12:
@@ -2134,7 +2134,7 @@ def validate_process(
         problems.append(_required(_F_PROCESS_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_ORG_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_PROCESS_ORG_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 18:
@@ -2150,7 +2150,7 @@ def validate_process(
         problems.append(_required(_F_PROCESS_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_ORG_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_PROCESS_ORG_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 400:
@@ -2162,7 +2162,7 @@ def validate_process(
         problems.append(_required(_F_PROCESS_HANDLE_USER_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_HANDLE_USER_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_PROCESS_HANDLE_USER_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 100:
@@ -2173,7 +2173,7 @@ def validate_process(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_PROCESS_HANDLE_USER_ID_CODE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_PROCESS_HANDLE_USER_ID_CODE, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -2185,7 +2185,7 @@ def validate_process(
         problems.append(_required(_F_PROCESS_EVENT_START_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_EVENT_START_TIME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_PROCESS_EVENT_START_TIME, value))
     else:
         if not _RE_DATETIME.fullmatch(value):
@@ -2196,7 +2196,7 @@ def validate_process(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_PROCESS_EVENT_END_TIME, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_PROCESS_EVENT_END_TIME, value))
         else:
             if not _RE_DATETIME.fullmatch(value):
@@ -2207,7 +2207,7 @@ def validate_process(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_PROCESS_HANDLE_EXPLAIN, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_PROCESS_HANDLE_EXPLAIN, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 2000:
@@ -2218,7 +2218,7 @@ def validate_process(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_PROCESS_REMARK, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_PROCESS_REMARK, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 1000:
@@ -2229,7 +2229,7 @@ def validate_process(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_PROCESS_PROJECT_CO, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_PROCESS_PROJECT_CO, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 32:
@@ -2247,7 +2247,7 @@ def validate_process(
         problems.append(_required(_F_PROCESS_SYSTEM_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_SYSTEM_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_PROCESS_SYSTEM_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 100:
@@ -2259,7 +2259,7 @@ def validate_process(
         problems.append(_required(_F_PROCESS_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_CD_OPERATION, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_PROCESS_CD_OPERATION, value))
     else:
         if value not in _CODES_CD_OPERATION:
@@ -2271,7 +2271,7 @@ def validate_process(
         problems.append(_required(_F_PROCESS_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_CD_TIME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_PROCESS_CD_TIME, value))
     else:
         if not _RE_DATETIME.fullmatch(value):
@@ -2283,7 +2283,7 @@ def validate_process(
         problems.append(_required(_F_PROCESS_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_CD_BATCH, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_PROCESS_CD_BATCH, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -2299,7 +2299,7 @@ def validate_process(
         problems.append(_required(_F_PROCESS_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_PRO_DATA_REGION_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_PROCESS_PRO_DATA_REGION_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 12:
@@ -2322,7 +2322,7 @@ def validate_process(
         problems.append(_required(_F_PROCESS_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_PRO_DATA_ORG_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_PROCESS_PRO_DATA_ORG_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 18:
@@ -2340,7 +2340,7 @@ def validate_process(
         problems.append(_required(_F_PROCESS_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_PRO_DATA_ORG_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_PROCESS_PRO_DATA_ORG_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 400:
@@ -2401,7 +2401,7 @@ def validate_result(
         problems.append(_required(_F_RESULT_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_ROW_GUID, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RESULT_ROW_GUID, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -2415,7 +2415,7 @@ def validate_result(
         problems.append(_required(_F_RESULT_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_PROJECT_NO, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RESULT_PROJECT_NO, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -2430,7 +2430,7 @@ def validate_result(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_HANDLE_REGION_CODE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_RESULT_HANDLE_REGION_CODE, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 12:
@@ -2452,7 +2452,7 @@ def validate_result(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_HANDLE_ORG_CODE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_RESULT_HANDLE_ORG_CODE, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 18:
@@ -2469,7 +2469,7 @@ def validate_result(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_HANDLE_ORG_NAME, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_RESULT_HANDLE_ORG_NAME, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 400:
@@ -2480,7 +2480,7 @@ def validate_result(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_HANDLE_USER_NAME, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_RESULT_HANDLE_USER_NAME, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 100:
@@ -2492,7 +2492,7 @@ def validate_result(
         problems.append(_required(_F_RESULT_RESULT_DATE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_RESULT_DATE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RESULT_RESULT_DATE, value))
     else:
         if not _RE_DATETIME.fullmatch(value):
@@ -2504,7 +2504,7 @@ def validate_result(
         problems.append(_required(_F_RESULT_RESULT_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_RESULT_TYPE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RESULT_RESULT_TYPE, value))
     else:
         if value not in _CODES_RESULT_TYPE:
@@ -2515,7 +2515,7 @@ def validate_result(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_RESULT_EXPLAIN, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_RESULT_RESULT_EXPLAIN, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 2000:
@@ -2541,7 +2541,7 @@ def validate_result(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_MONETARY_UNIT_CODE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_RESULT_MONETARY_UNIT_CODE, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 3:
@@ -2563,7 +2563,7 @@ def validate_result(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_RESULT_CETR_NAME, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_RESULT_RESULT_CETR_NAME, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 2000:
@@ -2576,7 +2576,7 @@ def validate_result(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_RESULT_CETR_NO, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_RESULT_RESULT_CETR_NO, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 2000:
@@ -2590,7 +2590,7 @@ def validate_result(
         problems.append(_required(_F_RESULT_IS_DELIVERY_RESULTS))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_IS_DELIVERY_RESULTS, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RESULT_IS_DELIVERY_RESULTS, value))
     else:
         if value not in _CODES_YES_NO:
@@ -2601,7 +2601,7 @@ def validate_result(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_SATISFACTION, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_RESULT_SATISFACTION, value))
         else:
             if value not in _CODES_SATISFACTION:
@@ -2612,7 +2612,7 @@ def validate_result(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_REMARK, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_RESULT_REMARK, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 1000:
@@ -2623,7 +2623,7 @@ def validate_result(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_PROJECT_CO, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_RESULT_PROJECT_CO, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 32:
@@ -2641,7 +2641,7 @@ def validate_result(
         problems.append(_required(_F_RESULT_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_CD_OPERATION, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RESULT_CD_OPERATION, value))
     else:
         if value not in _CODES_CD_OPERATION:
@@ -2653,7 +2653,7 @@ def validate_result(
         problems.append(_required(_F_RESULT_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_CD_TIME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RESULT_CD_TIME, value))
     else:
         if not _RE_DATETIME.fullmatch(value):
@@ -2665,7 +2665,7 @@ def validate_result(
         problems.append(_required(_F_RESULT_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_CD_BATCH, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RESULT_CD_BATCH, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -2681,7 +2681,7 @@ def validate_result(
         problems.append(_required(_F_RESULT_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_PRO_DATA_REGION_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RESULT_PRO_DATA_REGION_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 12:
@@ -2701,7 +2701,7 @@ def validate_result(
         problems.append(_required(_F_RESULT_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_PRO_DATA_ORG_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RESULT_PRO_DATA_ORG_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 18:
@@ -2719,7 +2719,7 @@ def validate_result(
         problems.append(_required(_F_RESULT_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_PRO_DATA_ORG_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RESULT_PRO_DATA_ORG_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 400:
@@ -2769,7 +2769,7 @@ def validate_specialprocedure(
         problems.append(_required(_F_SPECIALPROCEDURE_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_ROW_GUID, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_SPECIALPROCEDURE_ROW_GUID, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -2785,7 +2785,7 @@ def validate_specialprocedure(
         problems.append(_required(_F_SPECIALPROCEDURE_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_PROJECT_NO, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_SPECIALPROCEDURE_PROJECT_NO, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -2803,7 +2803,7 @@ def validate_specialprocedure(
         problems.append(_required(_F_SPECIALPROCEDURE_SPECIAL_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_SPECIAL_TYPE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_SPECIALPROCEDURE_SPECIAL_TYPE, value))
     else:
         if value not in _CODES_SPECIAL_TYPE:
@@ -2817,7 +2817,7 @@ def validate_specialprocedure(
         problems.append(_required(_F_SPECIALPROCEDURE_SPECIAL_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_SPECIAL_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_SPECIALPROCEDURE_SPECIAL_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 1000:
@@ -2829,7 +2829,7 @@ def validate_specialprocedure(
         problems.append(_required(_F_SPECIALPROCEDURE_SPECIAL_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_SPECIAL_TIME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_SPECIALPROCEDURE_SPECIAL_TIME, value))
     else:
         if not _RE_DATETIME.fullmatch(value):
@@ -2841,7 +2841,7 @@ def validate_specialprocedure(
         problems.append(_required(_F_SPECIALPROCEDURE_SPECIAL_REASON))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_SPECIAL_REASON, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_SPECIALPROCEDURE_SPECIAL_REASON, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 2000:
@@ -2852,7 +2852,7 @@ def validate_specialprocedure(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_APPLIER_USER_NAME, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_SPECIALPROCEDURE_APPLIER_USER_NAME, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 100:
@@ -2863,7 +2863,7 @@ def validate_specialprocedure(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_END_TIME, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_SPECIALPROCEDURE_END_TIME, value))
         else:
             if not _RE_DATETIME.fullmatch(value):
@@ -2874,7 +2874,7 @@ def validate_specialprocedure(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_RESULT, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_SPECIALPROCEDURE_RESULT, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 2000:
@@ -2885,7 +2885,7 @@ def validate_specialprocedure(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_SPECIAL_EXPLAIN, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_SPECIALPROCEDURE_SPECIAL_EXPLAIN, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 2000:
@@ -2896,7 +2896,7 @@ def validate_specialprocedure(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_HANDLE_USER, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_SPECIALPROCEDURE_HANDLE_USER, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 100:
@@ -2907,7 +2907,7 @@ def validate_specialprocedure(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_REMARK, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_SPECIALPROCEDURE_REMARK, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 1000:
@@ -2933,7 +2933,7 @@ def validate_specialprocedure(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_MONETARY_UNIT_CODE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_SPECIALPROCEDURE_MONETARY_UNIT_CODE, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 3:
@@ -2955,7 +2955,7 @@ def validate_specialprocedure(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_PROJECT_CO, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_SPECIALPROCEDURE_PROJECT_CO, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 32:
@@ -2976,7 +2976,7 @@ def validate_specialprocedure(
         problems.append(_required(_F_SPECIALPROCEDURE_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_CD_OPERATION, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_SPECIALPROCEDURE_CD_OPERATION, value))
     else:
         if value not in _CODES_CD_OPERATION:
@@ -2990,7 +2990,7 @@ def validate_specialprocedure(
         problems.append(_required(_F_SPECIALPROCEDURE_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_CD_TIME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_SPECIALPROCEDURE_CD_TIME, value))
     else:
         if not _RE_DATETIME.fullmatch(value):
@@ -3002,7 +3002,7 @@ def validate_specialprocedure(
         problems.append(_required(_F_SPECIALPROCEDURE_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_CD_BATCH, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_SPECIALPROCEDURE_CD_BATCH, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -3020,7 +3020,7 @@ def validate_specialprocedure(
         problems.append(_required(_F_SPECIALPROCEDURE_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_PRO_DATA_REGION_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_SPECIALPROCEDURE_PRO_DATA_REGION_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 12:
@@ -3043,7 +3043,7 @@ def validate_specialprocedure(
         problems.append(_required(_F_SPECIALPROCEDURE_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_PRO_DATA_ORG_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_SPECIALPROCEDURE_PRO_DATA_ORG_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 18:
@@ -3063,7 +3063,7 @@ def validate_specialprocedure(
         problems.append(_required(_F_SPECIALPROCEDURE_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_PRO_DATA_ORG_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_SPECIALPROCEDURE_PRO_DATA_ORG_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 400:
@@ -3087,7 +3087,7 @@ def validate_specialprocedure(
         problems.append(_required(_F_SPECIALPROCEDURE_TIME_LIMIT_UNIT))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_TIME_LIMIT_UNIT, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_SPECIALPROCEDURE_TIME_LIMIT_UNIT, value))
     else:
         if value not in _CODES_TIME_LIMIT_UNIT:
@@ -3156,7 +3156,7 @@ def validate_material(
         problems.append(_required(_F_MATERIAL_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_ROW_GUID, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_MATERIAL_ROW_GUID, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -3170,7 +3170,7 @@ def validate_material(
         problems.append(_required(_F_MATERIAL_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_PROJECT_NO, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_MATERIAL_PROJECT_NO, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -3186,7 +3186,7 @@ def validate_material(
         problems.append(_required(_F_MATERIAL_MATERIAL_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_MATERIAL_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_MATERIAL_MATERIAL_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 200:
@@ -3198,7 +3198,7 @@ def validate_material(
         problems.append(_required(_F_MATERIAL_HANDLE_SEGMENT))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_HANDLE_SEGMENT, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_MATERIAL_HANDLE_SEGMENT, value))
     else:
         if value not in _CODES_HANDLE_SEGMENT:
@@ -3210,7 +3210,7 @@ def validate_material(
         problems.append(_required(_F_MATERIAL_SUBMIT_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_SUBMIT_TYPE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_MATERIAL_SUBMIT_TYPE, value))
     else:
         if value not in _CODES_SUBMIT_RECEIVE_TYPE:
@@ -3222,7 +3222,7 @@ def validate_material(
         problems.append(_required(_F_MATERIAL_MATERIAL_MEDIUM))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_MATERIAL_MEDIUM, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_MATERIAL_MATERIAL_MEDIUM, value))
     else:
         if value not in _CODES_MATERIAL_MEDIUM:
@@ -3234,7 +3234,7 @@ def validate_material(
         problems.append(_required(_F_MATERIAL_GET_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_GET_TYPE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_MATERIAL_GET_TYPE, value))
     else:
         if value not in _CODES_GET_TYPE:
@@ -3246,7 +3246,7 @@ def validate_material(
         problems.append(_required(_F_MATERIAL_GET_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_GET_TIME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_MATERIAL_GET_TIME, value))
     else:
         if not _RE_DATETIME.fullmatch(value):
@@ -3257,7 +3257,7 @@ def validate_material(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_MATERIAL_GET_NUM, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_MATERIAL_GET_NUM, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 5:
@@ -3268,7 +3268,7 @@ def validate_material(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_MATERIAL_MATERIAL_ATTACH_NAME, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_MATERIAL_MATERIAL_ATTACH_NAME, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 200:
@@ -3279,7 +3279,7 @@ def validate_material(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_MATERIAL_REMARK, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_MATERIAL_REMARK, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 1000:
@@ -3290,7 +3290,7 @@ def validate_material(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_MATERIAL_GET_MATERIAL_URL, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_MATERIAL_GET_MATERIAL_URL, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 1000:
@@ -3303,7 +3303,7 @@ def validate_material(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_MATERIAL_PROJECT_CO, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_MATERIAL_PROJECT_CO, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 32:
@@ -3321,7 +3321,7 @@ def validate_material(
         problems.append(_required(_F_MATERIAL_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_CD_OPERATION, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_MATERIAL_CD_OPERATION, value))
     else:
         if value not in _CODES_CD_OPERATION:
@@ -3333,7 +3333,7 @@ def validate_material(
         problems.append(_required(_F_MATERIAL_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_CD_TIME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_MATERIAL_CD_TIME, value))
     else:
         if not _RE_DATETIME.fullmatch(value):
@@ -3345,7 +3345,7 @@ def validate_material(
         problems.append(_required(_F_MATERIAL_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_CD_BATCH, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_MATERIAL_CD_BATCH, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -3361,7 +3361,7 @@ def validate_material(
         problems.append(_required(_F_MATERIAL_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_PRO_DATA_REGION_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_MATERIAL_PRO_DATA_REGION_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 12:
@@ -3384,7 +3384,7 @@ def validate_material(
         problems.append(_required(_F_MATERIAL_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_PRO_DATA_ORG_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_MATERIAL_PRO_DATA_ORG_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 18:
@@ -3402,7 +3402,7 @@ def validate_material(
         problems.append(_required(_F_MATERIAL_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_PRO_DATA_ORG_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_MATERIAL_PRO_DATA_ORG_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 400:
@@ -3452,7 +3452,7 @@ def validate_correction(
         problems.append(_required(_F_CORRECTION_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_ROW_GUID, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_CORRECTION_ROW_GUID, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -3466,7 +3466,7 @@ def validate_correction(
         problems.append(_required(_F_CORRECTION_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_PROJECT_NO, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_CORRECTION_PROJECT_NO, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -3483,7 +3483,7 @@ def validate_correction(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_CORRECTION_STATUS, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_CORRECTION_CORRECTION_STATUS, value))
         else:
             if value not in _CODES_CORRECTION_STATUS:
@@ -3497,7 +3497,7 @@ def validate_correction(
         problems.append(_required(_F_CORRECTION_INFORMER_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_INFORMER_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_CORRECTION_INFORMER_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 100:
@@ -3509,7 +3509,7 @@ def validate_correction(
         problems.append(_required(_F_CORRECTION_INFORM_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_INFORM_REGION_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_CORRECTION_INFORM_REGION_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 12:
@@ -3532,7 +3532,7 @@ def validate_correction(
         problems.append(_required(_F_CORRECTION_INFORM_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_INFORM_ORG_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_CORRECTION_INFORM_ORG_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 18:
@@ -3550,7 +3550,7 @@ def validate_correction(
         problems.append(_required(_F_CORRECTION_INFORM_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_INFORM_ORG_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_CORRECTION_INFORM_ORG_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 400:
@@ -3562,7 +3562,7 @@ def validate_correction(
         problems.append(_required(_F_CORRECTION_CORRECTION_REASON))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_CORRECTION_REASON, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_CORRECTION_CORRECTION_REASON, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 2000:
@@ -3574,7 +3574,7 @@ def validate_correction(
         problems.append(_required(_F_CORRECTION_CORRECTION_MATERIAL_LIST))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_CORRECTION_MATERIAL_LIST, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_CORRECTION_CORRECTION_MATERIAL_LIST, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 2000:
@@ -3588,7 +3588,7 @@ def validate_correction(
         problems.append(_required(_F_CORRECTION_INFORM_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_INFORM_TIME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_CORRECTION_INFORM_TIME, value))
     else:
         if not _RE_DATETIME.fullmatch(value):
@@ -3599,7 +3599,7 @@ def validate_correction(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_TIME, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_CORRECTION_ACCEPT_TIME, value))
         else:
             if not _RE_DATETIME.fullmatch(value):
@@ -3610,7 +3610,7 @@ def validate_correction(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_NAME, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_CORRECTION_ACCEPT_NAME, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 100:
@@ -3621,7 +3621,7 @@ def validate_correction(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_REGION_CODE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_CORRECTION_ACCEPT_REGION_CODE, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 12:
@@ -3643,7 +3643,7 @@ def validate_correction(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_ORG_CODE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_CORRECTION_ACCEPT_ORG_CODE, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 18:
@@ -3660,7 +3660,7 @@ def validate_correction(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_ORG_NAME, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_CORRECTION_ACCEPT_ORG_NAME, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 400:
@@ -3671,7 +3671,7 @@ def validate_correction(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_ADDRESS, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_CORRECTION_ACCEPT_ADDRESS, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 400:
@@ -3682,7 +3682,7 @@ def validate_correction(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_REMARK, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_CORRECTION_REMARK, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 1000:
@@ -3693,7 +3693,7 @@ def validate_correction(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_RESERV_NOTE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_CORRECTION_RESERV_NOTE, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 2000:
@@ -3704,7 +3704,7 @@ def validate_correction(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_PROJECT_CO, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_CORRECTION_PROJECT_CO, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 32:
@@ -3722,7 +3722,7 @@ def validate_correction(
         problems.append(_required(_F_CORRECTION_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_CD_OPERATION, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_CORRECTION_CD_OPERATION, value))
     else:
         if value not in _CODES_CD_OPERATION:
@@ -3734,7 +3734,7 @@ def validate_correction(
         problems.append(_required(_F_CORRECTION_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_CD_TIME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_CORRECTION_CD_TIME, value))
     else:
         if not _RE_DATETIME.fullmatch(value):
@@ -3746,7 +3746,7 @@ def validate_correction(
         problems.append(_required(_F_CORRECTION_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_CD_BATCH, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_CORRECTION_CD_BATCH, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -3762,7 +3762,7 @@ def validate_correction(
         problems.append(_required(_F_CORRECTION_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_PRO_DATA_REGION_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_CORRECTION_PRO_DATA_REGION_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 12:
@@ -3785,7 +3785,7 @@ def validate_correction(
         problems.append(_required(_F_CORRECTION_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_PRO_DATA_ORG_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_CORRECTION_PRO_DATA_ORG_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 18:
@@ -3803,7 +3803,7 @@ def validate_correction(
         problems.append(_required(_F_CORRECTION_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_PRO_DATA_ORG_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_CORRECTION_PRO_DATA_ORG_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 400:
@@ -3850,7 +3850,7 @@ def validate_receive(
         problems.append(_required(_F_RECEIVE_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_ROW_GUID, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECEIVE_ROW_GUID, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -3864,7 +3864,7 @@ def validate_receive(
         problems.append(_required(_F_RECEIVE_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_PROJECT_NO, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECEIVE_PROJECT_NO, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -3880,7 +3880,7 @@ def validate_receive(
         problems.append(_required(_F_RECEIVE_RECEIVER_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_RECEIVER_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECEIVE_RECEIVER_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 200:
@@ -3892,7 +3892,7 @@ def validate_receive(
         problems.append(_required(_F_RECEIVE_RECEIVER_PAGE_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_RECEIVER_PAGE_TYPE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECEIVE_RECEIVER_PAGE_TYPE, value))
     else:
         if value not in _CODES_CERTIFICATE_TYPE:
@@ -3905,7 +3905,7 @@ def validate_receive(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RECEIVE_RESULT_CETR_DATA, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_RECEIVE_RESULT_CETR_DATA, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 4000:
@@ -3919,7 +3919,7 @@ def validate_receive(
         problems.append(_required(_F_RECEIVE_RECEIVER_PAGE_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_RECEIVER_PAGE_NO, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECEIVE_RECEIVER_PAGE_NO, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -3931,7 +3931,7 @@ def validate_receive(
         problems.append(_required(_F_RECEIVE_RECEIVE_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_RECEIVE_TYPE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECEIVE_RECEIVE_TYPE, value))
     else:
         if value not in _CODES_SUBMIT_RECEIVE_TYPE:
@@ -3943,7 +3943,7 @@ def validate_receive(
         problems.append(_required(_F_RECEIVE_RECEIVE_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_RECEIVE_TIME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECEIVE_RECEIVE_TIME, value))
     else:
         if not _RE_DATETIME.fullmatch(value):
@@ -3955,7 +3955,7 @@ def validate_receive(
         problems.append(_required(_F_RECEIVE_RECEIVE_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_RECEIVE_REGION_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECEIVE_RECEIVE_REGION_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 12:
@@ -3974,7 +3974,7 @@ def validate_receive(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RECEIVE_RECEIVE_ORG_CODE, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_RECEIVE_RECEIVE_ORG_CODE, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 18:
@@ -3991,7 +3991,7 @@ def validate_receive(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RECEIVE_RECEIVE_ORG_NAME, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_RECEIVE_RECEIVE_ORG_NAME, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 400:
@@ -4002,7 +4002,7 @@ def validate_receive(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RECEIVE_REMARK, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_RECEIVE_REMARK, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 2000:
@@ -4013,7 +4013,7 @@ def validate_receive(
     if value is not None:
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RECEIVE_PROJECT_CO, value, "字符串"))
-        elif not value.isascii() and _cannot_encode(value):
+        elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
             problems.append(_unencodable(_F_RECEIVE_PROJECT_CO, value))
         else:
             if (len(value.encode("utf-8")) if utf8 else len(value)) > 32:
@@ -4031,7 +4031,7 @@ def validate_receive(
         problems.append(_required(_F_RECEIVE_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_CD_OPERATION, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECEIVE_CD_OPERATION, value))
     else:
         if value not in _CODES_CD_OPERATION:
@@ -4043,7 +4043,7 @@ def validate_receive(
         problems.append(_required(_F_RECEIVE_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_CD_TIME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECEIVE_CD_TIME, value))
     else:
         if not _RE_DATETIME.fullmatch(value):
@@ -4055,7 +4055,7 @@ def validate_receive(
         problems.append(_required(_F_RECEIVE_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_CD_BATCH, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECEIVE_CD_BATCH, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -4071,7 +4071,7 @@ def validate_receive(
         problems.append(_required(_F_RECEIVE_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_PRO_DATA_REGION_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECEIVE_PRO_DATA_REGION_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 12:
@@ -4094,7 +4094,7 @@ def validate_receive(
         problems.append(_required(_F_RECEIVE_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_PRO_DATA_ORG_CODE, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECEIVE_PRO_DATA_ORG_CODE, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 18:
@@ -4112,7 +4112,7 @@ def validate_receive(
         problems.append(_required(_F_RECEIVE_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_PRO_DATA_ORG_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECEIVE_PRO_DATA_ORG_NAME, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 400:
@@ -4161,7 +4161,7 @@ def validate_reconciliation(
         problems.append(_required(_F_RECONCILIATION_TABLE_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECONCILIATION_TABLE_NAME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECONCILIATION_TABLE_NAME, value))
     else:
         if value not in _CODES_RECONCILIATION_TABLE:
@@ -4175,7 +4175,7 @@ def validate_reconciliation(
         problems.append(_required(_F_RECONCILIATION_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECONCILIATION_CD_BATCH, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECONCILIATION_CD_BATCH, value))
     else:
         if (len(value.encode("utf-8")) if utf8 else len(value)) > 50:
@@ -4203,7 +4203,7 @@ def validate_reconciliation(
         problems.append(_required(_F_RECONCILIATION_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECONCILIATION_CD_TIME, value, "字符串"))
-    elif not value.isascii() and _cannot_encode(value):
+    elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
         problems.append(_unencodable(_F_RECONCILIATION_CD_TIME, value))
     else:
         if not _RE_DATETIME.fullmatch(value):
