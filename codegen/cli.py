@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import pickle
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
 from codegen import record_files
 from codegen.build import find_drift, render_all, write_all
 from codegen.canonical import non_canonical, write_canonical
-from codegen.jsonstream import Item
+from codegen.jsonstream import Item, shorten
 from codegen.loader import load_spec
 from codegen.problems import SpecError
 from codegen.render import RenderError
@@ -28,14 +30,15 @@ def _paths(ctx: click.Context) -> tuple[Path, Path]:
 
 
 def _spec_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turns spec and render errors into a report on stderr and exit code 1."""
+    """Turns spec and render errors into a report on stderr and exit code 1
+    (2 when a spec file cannot be read at all)."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except SpecError as exc:
             click.echo(exc.report(), err=True)
-            sys.exit(1)
+            sys.exit(exc.exit_code)
         except RenderError as exc:
             click.echo(f"生成失败 (render failed): {exc}", err=True)
             sys.exit(1)
@@ -93,7 +96,9 @@ def build(ctx: click.Context, check: bool) -> None:
             click.echo(line, err=True)
         click.echo("generated/ is out of date: run `codegen build` (and `codegen fmt`).", err=True)
         sys.exit(1)
-    write_all(rendered.files, out_dir)
+    recovered = write_all(rendered.files, out_dir)
+    if recovered:
+        click.echo(recovered, err=True)
     changed = len(drift.stale) + len(drift.missing) + len(drift.orphans)
     click.echo(
         f"wrote {len(rendered.files)} files to {out_dir} ({changed} changed), spec {rendered.spec.hash[:12]}."
@@ -187,8 +192,11 @@ def send(
 
     Records are validated and stored in the outbox first (invalid ones are
     refused and reported), then delivered in batches of at most 99; a run that
-    is interrupted resumes from the outbox. Exits 1 if any record was refused or
-    any batch ended in the dead-letter state.
+    is interrupted resumes from the outbox. Each file is read and checked whole
+    first: one that cannot be read whole (broken JSON, invalid UTF-8, an
+    over-size record, a broken workbook) puts nothing in the outbox. Exits 2 if
+    a file could not be read, 1 if any record was refused or any batch ended in
+    the dead-letter state.
     """
     import os
 
@@ -214,21 +222,31 @@ def send(
         outbox = package.outbox.Outbox(outbox_path, org_code, max_attempts=max_attempts)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    read = refused = 0
+    read = refused = unreadable = 0
     with outbox:
         for path in files:
-            chunk: list[Item] = []
-            for item in record_files.read_records(path, key, package):
-                read += 1
-                if item.error is not None:
-                    refused += 1
-                    click.echo(f"{record_files.where(path, item)}: {item.error}")
+            with tempfile.TemporaryFile(prefix="codegen-send-") as spool:
+                count, breaks = _read_whole(path, key, package, spool)
+                read += count
+                if breaks:
+                    unreadable += 1
+                    for message in breaks:
+                        click.echo(message)
+                    click.echo(
+                        f"{path}: 文件无法完整读取，未放入发件箱 (cannot be read whole; nothing enqueued)"
+                    )
                     continue
-                chunk.append(item)
-                if len(chunk) >= 1000:  # bounded memory: enqueue as we read
-                    refused += _enqueue(outbox, key, path, chunk)
-                    chunk = []
-            refused += _enqueue(outbox, key, path, chunk)
+                chunk: list[Item] = []
+                for item in _unspool(spool):
+                    if item.error is not None:
+                        refused += 1
+                        click.echo(f"{record_files.where(path, item)}: {item.error}")
+                        continue
+                    chunk.append(item)
+                    if len(chunk) >= 1000:  # bounded memory: enqueue as we go
+                        refused += _enqueue(outbox, key, path, chunk)
+                        chunk = []
+                refused += _enqueue(outbox, key, path, chunk)
         waiting = [b for b in outbox.batches() if b.state in ("open", "pending") and b.records]
         done_batches = dead_batches = 0
         with click.progressbar(
@@ -260,8 +278,43 @@ def send(
         f"{reconciled} 条对账记录；发件箱：{counts} "
         f"({read} read, {refused} refused, {done_batches} batches delivered, {dead_batches} failed, "
         f"{reconciled} reconciliation records)"
+        + (f"；{unreadable} 个文件无法读取 ({unreadable} unreadable files)" if unreadable else "")
     )
-    sys.exit(1 if refused or dead_batches else 0)
+    sys.exit(2 if unreadable else 1 if refused or dead_batches else 0)
+
+
+def _read_whole(path: Path, key: str, package: Any, spool: IO[bytes]) -> tuple[int, list[str]]:
+    """Reads and checks ``path`` whole before anything from it is enqueued.
+
+    Its records go to ``spool`` (a temporary file, so memory stays flat and a file
+    changed meanwhile cannot slip in records that were not checked). Returns the
+    number of records read and the places where reading failed; records are
+    enqueued from the spool only when there are none.
+    """
+    count = 0
+    breaks: list[str] = []
+    try:
+        for item in record_files.read_records(path, key, package):
+            count += 1
+            if item.unreadable:
+                breaks.append(f"{record_files.where(path, item)}: {item.error}")
+            elif not breaks:
+                pickle.dump(item, spool, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError as exc:
+        breaks.append(f"{path}: 无法读取 (cannot read): {shorten(str(exc), 200)}")
+    spool.seek(0)
+    return count, breaks
+
+
+def _unspool(spool: IO[bytes]) -> Iterator[Item]:
+    """The items _read_whole spooled, in order (written by this process: safe to unpickle)."""
+    while True:
+        try:
+            item = pickle.load(spool)  # noqa: S301 - our own temporary file
+        except EOFError:
+            return
+        assert isinstance(item, Item)
+        yield item
 
 
 def _enqueue(outbox: Any, key: str, path: Path, items: list[Item]) -> int:

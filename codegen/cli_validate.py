@@ -12,22 +12,25 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 
 from codegen import record_files
 from codegen.dataset_inputs import DataFile, InputError, resolve_inputs
 from codegen.datasets import DatasetError, DatasetIndex, rules_from_package
-from codegen.jsonstream import Item
+from codegen.jsonstream import Item, read_lines, shorten
 from codegen.runtime_package import load_generated_package
 
 # The generated validators' options (gdzw_uppro.PROFILES and LENGTH_UNITS).
 PROFILES = ("gateway", "standard", "strict")
 LENGTH_UNITS = ("char", "utf8")
+# A line of --accept-list holds one ProjectNo (tens of characters).
+_ACCEPT_LINE_MAX_BYTES = 4096
 
 
 @dataclass
@@ -39,16 +42,25 @@ class Tally:
     errors: int = 0
     warnings: int = 0
     cross: int = 0
+    unreadable: int = 0  # places where a file could not be read (also counted as errors)
 
     def summary(self) -> str:
         """One line; ``(N records, M invalid, P problems)`` as before warnings existed."""
         problems = self.errors + self.warnings
-        return (
+        line = (
             f"{self.records} 条记录，{self.invalid} 条有问题，共 {problems} 处问题："
             f"{self.errors} 个错误，{self.warnings} 个警告，{self.cross} 处跨记录问题 "
             f"({self.records} records, {self.invalid} invalid, {problems} problems) "
             f"({self.errors} errors, {self.warnings} warnings, {self.cross} cross-record problems)"
         )
+        if self.unreadable:
+            line += f"；{self.unreadable} 处无法读取 ({self.unreadable} unreadable)"
+        return line
+
+    @property
+    def exit_code(self) -> int:
+        """2 if some input could not be read, 1 if any record is invalid, else 0."""
+        return 2 if self.unreadable else 1 if self.errors else 0
 
 
 @dataclass(frozen=True)
@@ -118,7 +130,8 @@ def validate(
     Keys are normalized first (letter case, errata aliases); every problem is
     reported with file, record number (sheet!cell for .xlsx), field, Chinese
     label and reason; warnings are marked and do not fail. Exits 1 if there is
-    any error.
+    any error, 2 if some input cannot be read (the records before the place
+    where a file breaks are still checked).
     """
     root: Path = ctx.find_root().obj["root"]
     package = load_generated_package(root / "generated")
@@ -142,7 +155,7 @@ def validate(
     else:
         _check_dataset(package, inputs, options, tally, accept_list, index_path)
     click.echo(tally.summary(), err=bool(tally.errors))
-    sys.exit(1 if tally.errors else 0)
+    sys.exit(tally.exit_code)
 
 
 def _check_dataset(
@@ -160,12 +173,11 @@ def _check_dataset(
     with index:
         if accept_list is not None:
             try:
-                with open(accept_list, encoding="utf-8-sig") as handle:
-                    index.add_accept_list(handle)
-            except (OSError, UnicodeDecodeError) as exc:
-                raise click.ClickException(
-                    f"{accept_list}: 无法读取 (cannot read): {exc}"
-                ) from None
+                with open(accept_list, "rb") as stream:
+                    index.add_accept_list(_accept_lines(stream))
+            except (OSError, _UnreadableLine) as exc:
+                click.echo(f"{accept_list}: 无法读取 (cannot read): {exc}", err=True)
+                sys.exit(2)
         for data in inputs:
             _check_file(package, data, options, tally, index)
         for problem in index.problems():
@@ -189,6 +201,7 @@ def _check_file(
             if item.error is not None:
                 tally.invalid += 1
                 tally.errors += 1
+                tally.unreadable += item.unreadable
                 _emit(options, record_files.where(path, item), item.error)
                 continue
             record, renamed = _normalized(package, key, item.value)
@@ -203,10 +216,24 @@ def _check_file(
             if index is not None and isinstance(record, dict):
                 sheet, line = _location(item)
                 index.add(key, record, index.file_id(str(path), sheet), item.number, line)
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         tally.invalid += 1
         tally.errors += 1
-        _emit(options, str(path), f"无法读取 (cannot read): {exc}")
+        tally.unreadable += 1
+        _emit(options, str(path), f"无法读取 (cannot read): {shorten(str(exc), 200)}")
+
+
+class _UnreadableLine(Exception):
+    pass
+
+
+def _accept_lines(stream: BinaryIO) -> Iterator[str]:
+    """The accept list's lines; one that is not UTF-8 or longer than a ProjectNo could be
+    (by far) stops the run."""
+    for _, text, error in read_lines(stream, _ACCEPT_LINE_MAX_BYTES):
+        if error is not None or text is None:
+            raise _UnreadableLine(error)
+        yield text
 
 
 def _normalized(package: ModuleType, key: str, value: object) -> tuple[object, tuple[Any, ...]]:

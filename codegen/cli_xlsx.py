@@ -41,7 +41,7 @@ def export_command(ctx: click.Context, file: Path) -> None:
         loaded = load_spec(_spec_dir(ctx))
     except SpecError as exc:
         click.echo(exc.report(), err=True)
-        sys.exit(1)
+        sys.exit(exc.exit_code)
     data = export_workbook(loaded)
     tmp = file.with_name(file.name + ".tmp")
     tmp.write_bytes(data)
@@ -58,7 +58,8 @@ def import_command(ctx: click.Context, file: Path, check: bool) -> None:
 
     The whole workbook is checked first, with the same checks `codegen build`
     applies; every problem is listed by sheet and cell (e.g. accept!D7) and
-    spec/ is left untouched. Run `codegen build` afterwards.
+    spec/ is left untouched (exit 1; exit 2 when the file cannot be read as a
+    workbook at all). Run `codegen build` afterwards.
     """
     spec_dir = _spec_dir(ctx)
     try:
@@ -74,7 +75,7 @@ def import_command(ctx: click.Context, file: Path, check: bool) -> None:
         )
         for problem in exc.problems:
             click.echo(f"  {problem.file} {problem.path}: {problem.message}", err=True)
-        sys.exit(1)
+        sys.exit(exc.exit_code)
     for rel in changed:
         click.echo(f"rewrote spec/{rel}")
     if changed:

@@ -358,7 +358,16 @@ def _clear_earlier_index(path: Path) -> None:
 
 
 def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value != "" else None
+    """A key worth indexing: non-empty text SQLite can store (UTF-8 cannot encode a lone
+    surrogate; the record's own check reports it as ``unencodable``)."""
+    if not isinstance(value, str) or value == "":
+        return None
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    return value
 
 
 def _is_count(value: object) -> bool:

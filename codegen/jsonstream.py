@@ -1,91 +1,283 @@
-"""Streaming readers for record files: a JSON array or JSON Lines.
+"""Streaming readers for record files: a JSON array or JSON Lines, bounded.
 
 Neither reads the whole file into memory: a JSON array is decoded one element
-at a time from a sliding buffer, JSON Lines one line at a time. A broken JSON
-Lines line is reported and skipped; a broken array cannot be resynchronised,
-so its error ends the stream.
+at a time from a sliding buffer, JSON Lines one line at a time, both from bytes
+read in fixed-size chunks (never an unbounded ``readline()``). One record may
+take at most ``record_max_bytes`` (callers pass the gateway's request body
+limit, ``spec.BODY_MAX_BYTES``: a longer record could never be sent). Hostile
+input becomes an error item naming the place, never an exception: invalid
+UTF-8, a line that never ends, nesting deeper than Python can decode, numbers
+of thousands of digits, ``NaN`` and ``Infinity``.
+
+A broken JSON Lines line is reported and skipped; a broken array cannot be
+resynchronised, so its error ends the stream. Every error item is
+``unreadable``: the file could not be read whole.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import BinaryIO
 
 _CHUNK = 1 << 16
+_MAX_READ = 1 << 22  # read-ahead for a long array element grows up to this
 _WHITESPACE = " \t\r\n"
+_WHITESPACE_BYTES = b" \t\r\n"
+_BOM = codecs.BOM_UTF8
 # Characters that may continue a number ("1." "1e" "1e-" are cut, not finished).
 _NUMBER_TAIL = "0123456789.eE+-"
+# A decoding error this close to the end of the buffer may be a token the chunk cut
+# ("tru", "\\u00", "1."): read on before calling it an error.
+_CUT_TOKEN = 8
+#: The gateway's request body limit (spec/standard.yaml gateway.body_max_bytes), the
+#: default bound on one record; callers pass the generated package's BODY_MAX_BYTES.
+DEFAULT_RECORD_MAX_BYTES = 8 * 1024 * 1024
+#: Digits a JSON number may have (Python's own default for int(); a Long has 19).
+MAX_NUMBER_DIGITS = 4300
+_SHOWN = 40  # characters of a value shown in a message
 
 
 @dataclass(frozen=True)
 class Item:
-    """One record read from a file; ``error`` is set when it could not be parsed."""
+    """One record read from a file; ``error`` is set when it could not be parsed.
+
+    ``unreadable`` marks an error of reading (not JSON, invalid UTF-8, too large,
+    a broken workbook): the file could not be read whole. Other errors are about
+    the record's content (e.g. a workbook cell outside every column).
+    """
 
     number: int  # 1-based position of the record in the file
     line: int | None  # line number, for JSON Lines
     value: object = None
     error: str | None = None
+    unreadable: bool = False
 
 
-def read_records(path: Path) -> Iterator[Item]:
-    with open(path, encoding="utf-8-sig") as handle:
-        first = _first_non_space(handle)
-        handle.seek(0)  # utf-8-sig drops a byte-order mark again after seeking
-        if first == "[":
-            yield from _array_items(handle)
+class _ValueError(Exception):
+    """A number or constant the reader refuses (too many digits, not finite, NaN)."""
+
+
+def shorten(text: str, limit: int = _SHOWN) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…（共 {len(text)} 个字符）"
+
+
+def _parse_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_NUMBER_DIGITS:
+        raise _ValueError(f"数字有 {digits} 位，超过 {MAX_NUMBER_DIGITS} 位")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise _ValueError(f"数字有 {len(text)} 个字符，超过 {MAX_NUMBER_DIGITS} 个")
+    value = float(text)
+    if not math.isfinite(value):
+        raise _ValueError(f"数字 {shorten(text)} 超出双精度浮点数的范围")
+    return value
+
+
+def _parse_constant(name: str) -> object:
+    raise _ValueError(f"{name} 不是 JSON 数值（JSON 没有 NaN、Infinity）")
+
+
+def _decoder() -> json.JSONDecoder:
+    return json.JSONDecoder(
+        parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant
+    )
+
+
+def read_records(path: Path, record_max_bytes: int = DEFAULT_RECORD_MAX_BYTES) -> Iterator[Item]:
+    with open(path, "rb") as stream:
+        first = _first_non_space(stream)
+        stream.seek(0)
+        if first == b"[":
+            yield from _array_items(stream, record_max_bytes)
         else:
-            yield from _json_lines(handle)
+            yield from _json_lines(stream, record_max_bytes)
 
 
-def _first_non_space(handle: IO[str]) -> str:
+def _first_non_space(stream: BinaryIO) -> bytes:
+    """The first byte after a byte-order mark and white space ("" for none), in chunks."""
+    start = True
     while True:
-        char = handle.read(1)
-        if char == "" or char not in _WHITESPACE:
-            return char
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            return b""
+        if start and chunk.startswith(_BOM):
+            chunk = chunk[len(_BOM) :]
+        start = False
+        stripped = chunk.lstrip(_WHITESPACE_BYTES)
+        if stripped:
+            return stripped[:1]
 
 
-def _json_lines(handle: IO[str]) -> Iterator[Item]:
+# ---------------------------------------------------------------- JSON Lines
+
+
+def read_lines(
+    stream: BinaryIO, line_max_bytes: int
+) -> Iterator[tuple[int, str | None, str | None]]:
+    """``(line number, text, error)`` for each line of ``stream``, read in chunks.
+
+    Lines end at ``\\n``, ``\\r\\n`` or ``\\r``; a leading byte-order mark is dropped.
+    A line longer than ``line_max_bytes`` is skipped without being kept in memory,
+    and one that is not UTF-8 is reported; either gives ``(number, None, error)``.
+    """
+    for number, raw in _raw_lines(stream, line_max_bytes):
+        if raw is None:
+            yield number, None, f"第 {number} 行超过 {line_max_bytes} 字节（未读入）"
+            continue
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        try:
+            yield number, raw.decode("utf-8"), None
+        except UnicodeDecodeError as exc:
+            yield number, None, f"第 {number} 行第 {exc.start + 1} 字节起不是有效的 UTF-8"
+
+
+def _raw_lines(stream: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """Each line's bytes without its end, or None when it is longer than ``limit``."""
+    number = 1
+    parts: list[bytes] = []
+    size = 0
+    too_long = False
+    held_cr = False  # the last chunk ended in "\r": a "\n" may follow in the next
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            break
+        if held_cr and chunk.startswith(b"\n"):
+            chunk = chunk[1:]
+        held_cr = chunk.endswith(b"\r")
+        start = 0
+        for end, step in _line_ends(chunk):
+            if not too_long and size + end - start <= limit:
+                parts.append(chunk[start:end])
+                size += end - start
+            else:
+                too_long, parts = True, []
+            if step:
+                yield number, None if too_long else b"".join(parts)
+                number += 1
+                parts, size, too_long = [], 0, False
+            start = end + step
+    if too_long or any(parts):
+        yield number, None if too_long else b"".join(parts)
+
+
+def _line_ends(chunk: bytes) -> Iterator[tuple[int, int]]:
+    """(index, length) of each line end in ``chunk``, then (len(chunk), 0) for the rest."""
+    start = 0
+    newline = chunk.find(b"\n")
+    ret = chunk.find(b"\r")
+    while newline >= 0 or ret >= 0:
+        if ret >= 0 and (newline < 0 or ret < newline):
+            step = 2 if newline == ret + 1 else 1
+            end = ret
+        else:
+            step, end = 1, newline
+        yield end, step
+        start = end + step
+        if newline >= 0 and newline < start:
+            newline = chunk.find(b"\n", start)
+        if ret >= 0 and ret < start:
+            ret = chunk.find(b"\r", start)
+    yield len(chunk), 0
+
+
+def _json_lines(stream: BinaryIO, limit: int) -> Iterator[Item]:
+    decoder = _decoder()
     number = 0
-    for line_no, line in enumerate(handle, start=1):
-        if not line.strip():
+    for line_no, text, error in read_lines(stream, limit):
+        if text is not None and not text.strip():
             continue
         number += 1
-        try:
-            yield Item(number, line_no, json.loads(line))
-        except json.JSONDecodeError as exc:
-            yield Item(
-                number,
-                line_no,
-                error=f"第 {line_no} 行不是有效的 JSON：{exc.msg}（列 {exc.colno}）",
-            )
+        if error is not None or text is None:
+            yield Item(number, line_no, error=error, unreadable=True)
+            continue
+        value, problem = _decode_line(decoder, text, line_no)
+        if problem is not None:
+            yield Item(number, line_no, error=problem, unreadable=True)
+        else:
+            yield Item(number, line_no, value)
+
+
+def _decode_line(decoder: json.JSONDecoder, text: str, line_no: int) -> tuple[object, str | None]:
+    try:
+        value, end = decoder.raw_decode(text, len(text) - len(text.lstrip(_WHITESPACE)))
+    except json.JSONDecodeError as exc:
+        return None, f"第 {line_no} 行不是有效的 JSON：{exc.msg}（列 {exc.colno}）"
+    except _ValueError as exc:
+        return None, f"第 {line_no} 行：{exc}"
+    except RecursionError:
+        return None, f"第 {line_no} 行 JSON 嵌套过深，无法读取"
+    if text[end:].strip(_WHITESPACE):
+        return None, f"第 {line_no} 行不是有效的 JSON：Extra data（列 {end + 1}）"
+    return value, None
+
+
+# ---------------------------------------------------------------- JSON arrays
+
+
+class _Unreadable(Exception):
+    """The rest of the file cannot be read (invalid UTF-8)."""
 
 
 class _Buffer:
-    """A sliding window over a text stream with the decoding position in it."""
+    """A sliding window over the decoded text of a byte stream, with the position in it."""
 
-    def __init__(self, handle: IO[str]) -> None:
-        self.handle = handle
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.bytes_read = 0
         self.text = ""
         self.pos = 0
         self.eof = False
+        self.broken: str | None = None  # why the bytes after the text cannot be read
         self.consumed = 0  # characters dropped from the front, for error offsets
 
     def more(self, size: int = _CHUNK) -> bool:
+        """Appends the next chunk; False at the end.
+
+        Invalid UTF-8 ends the text just before it; asking for more after that
+        raises _Unreadable, so the records before the break are still read.
+        """
+        if self.broken is not None:
+            raise _Unreadable(self.broken)
         if self.eof:
             return False
-        chunk = self.handle.read(size)
-        if not chunk:
+        raw = self.stream.read(size)
+        if self.bytes_read == 0 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+            self.bytes_read = len(_BOM)
+        pending = self.decoder.getstate()[0]
+        try:
+            chunk = self.decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError as exc:
+            data = pending + raw
+            chunk = data[: exc.start].decode("utf-8")
+            where = self.bytes_read - len(pending) + exc.start + 1
+            self.broken = f"第 {where} 字节起不是有效的 UTF-8"
+            if not chunk:
+                raise _Unreadable(self.broken) from None
+        self.bytes_read += len(raw)
+        if not raw:
             self.eof = True
-            return False
         if self.pos > _CHUNK:  # drop what has been decoded already
             self.consumed += self.pos
             self.text = self.text[self.pos :]
             self.pos = 0
         self.text += chunk
-        return True
+        return bool(raw) or bool(chunk)
 
     def skip_space(self) -> str:
         """Moves past white space; returns the next character or "" at the end."""
@@ -98,53 +290,75 @@ class _Buffer:
                 return ""
 
 
-def _array_items(handle: IO[str]) -> Iterator[Item]:
-    buf = _Buffer(handle)
-    decoder = json.JSONDecoder()
-    buf.skip_space()
-    buf.pos += 1  # the opening "["
+def _array_items(stream: BinaryIO, limit: int) -> Iterator[Item]:
+    buf = _Buffer(stream)
+    decoder = _decoder()
     number = 0
-    if buf.skip_space() == "]":
-        return
-    while True:
-        number += 1
-        value, error = _decode_one(buf, decoder)
-        if error is not None:
-            yield Item(number, None, error=error)
+    try:
+        buf.skip_space()
+        buf.pos += 1  # the opening "["
+        if buf.skip_space() == "]":
             return
-        yield Item(number, None, value)
-        following = buf.skip_space()
-        if following == ",":
-            buf.pos += 1
-            continue
-        if following == "]":
-            buf.pos += 1
-            trailing = buf.skip_space()
-            if trailing:
-                where = buf.consumed + buf.pos + 1
-                message = f"JSON 数组在第 {where} 个字符处已结束，其后还有内容 {trailing!r}"
-                yield Item(number + 1, None, error=message)
+        while True:
+            number += 1
+            value, error, resumable = _decode_one(buf, decoder, limit)
+            if error is not None:
+                yield Item(number, None, error=error, unreadable=True)
+                if not resumable:
+                    return
+            else:
+                yield Item(number, None, value)
+            following = buf.skip_space()
+            if following == ",":
+                buf.pos += 1
+                continue
+            if following == "]":
+                buf.pos += 1
+                trailing = buf.skip_space()
+                if trailing:
+                    where = buf.consumed + buf.pos + 1
+                    message = f"JSON 数组在第 {where} 个字符处已结束，其后还有内容 {trailing!r}"
+                    yield Item(number + 1, None, error=message, unreadable=True)
+                return
+            where = buf.consumed + buf.pos + 1
+            shown = repr(following) if following else "文件结尾"
+            message = f"JSON 数组在第 {where} 个字符处应为 “,” 或 “]”，实为 {shown}"
+            yield Item(number + 1, None, error=message, unreadable=True)
             return
-        where = buf.consumed + buf.pos + 1
-        shown = repr(following) if following else "文件结尾"
-        yield Item(
-            number + 1, None, error=f"JSON 数组在第 {where} 个字符处应为 “,” 或 “]”，实为 {shown}"
-        )
-        return
+    except _Unreadable as exc:
+        yield Item(number or 1, None, error=f"JSON 数组{exc}", unreadable=True)
 
 
-def _decode_one(buf: _Buffer, decoder: json.JSONDecoder) -> tuple[object, str | None]:
+def _decode_one(
+    buf: _Buffer, decoder: json.JSONDecoder, limit: int
+) -> tuple[object, str | None, bool]:
+    """(value, error, whether reading can go on after the error)."""
     if buf.skip_space() == "":
-        return None, "JSON 数组未结束（缺少 “]”）"
+        return None, "JSON 数组未结束（缺少 “]”）", False
+    start = buf.consumed + buf.pos + 1
     size = _CHUNK
     while True:
         try:
             value, end = decoder.raw_decode(buf.text, buf.pos)
         except json.JSONDecodeError as exc:
+            where = buf.consumed + exc.pos + 1
+            if exc.pos < len(buf.text) - _CUT_TOKEN and not exc.msg.startswith("Unterminated"):
+                # Not cut by the end of the buffer: more text cannot mend it.
+                return None, f"JSON 数组在第 {where} 个字符处无效：{exc.msg}", False
+            if len(buf.text) - buf.pos > limit:  # a UTF-8 character is at least a byte
+                return None, f"JSON 数组第 {start} 个字符起的记录超过 {limit} 字节", False
             if buf.more(size):
-                size *= 2  # a long element: read ahead faster
+                size = min(size * 2, _MAX_READ)  # a long element: read ahead faster
                 continue
-            return None, f"JSON 数组在第 {buf.consumed + exc.pos + 1} 个字符处无效：{exc.msg}"
+            return (
+                None,
+                f"JSON 数组在第 {where} 个字符处无效：{exc.msg}",
+                False,
+            )
+        except _ValueError as exc:
+            return None, f"JSON 数组第 {start} 个字符起的记录：{exc}", False
+        except RecursionError:
+            return None, f"JSON 数组第 {start} 个字符起的记录嵌套过深，无法读取", False
         # A number at the very end of the buffer may continue in the next chunk,
         # also when the chunk ends just after its "." or "e" ("1." + "5").
         cut = end == len(buf.text) or (
@@ -154,5 +368,8 @@ def _decode_one(buf: _Buffer, decoder: json.JSONDecoder) -> tuple[object, str | 
         )
         if cut and buf.more(size):
             continue
+        element = buf.text[buf.pos : end]
         buf.pos = end
-        return value, None
+        if len(element) * 4 > limit and len(element.encode("utf-8", "surrogatepass")) > limit:
+            return None, f"JSON 数组第 {start} 个字符起的记录超过 {limit} 字节", True
+        return value, None, True

@@ -9,6 +9,7 @@ problem (syntax, shape, cross-reference) is collected and raised together as a
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,25 @@ def spec_hash(texts: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
+#: The largest spec file read (the largest, regions.yaml, is about 140 KB).
+SPEC_FILE_MAX_BYTES = 16 * 1024 * 1024
+
+
+class SpecFileRefused(Exception):
+    """A spec file that is not read: not a regular file, or too large."""
+
+
+def read_spec_text(path: Path) -> str:
+    """A spec file's text: a regular file of at most SPEC_FILE_MAX_BYTES, UTF-8."""
+    if os.path.exists(path) and not os.path.isfile(path):  # a FIFO or device never ends
+        raise SpecFileRefused("不是普通文件 (not a regular file)")
+    with open(path, "rb") as stream:
+        data = stream.read(SPEC_FILE_MAX_BYTES + 1)
+    if len(data) > SPEC_FILE_MAX_BYTES:
+        raise SpecFileRefused(f"文件超过 {SPEC_FILE_MAX_BYTES} 字节 (file too large)")
+    return data.decode("utf-8")
+
+
 def load_spec(spec_dir: Path) -> LoadedSpec:
     problems: list[SpecProblem] = []
     texts: dict[str, str] = {}
@@ -61,12 +81,13 @@ def load_spec(spec_dir: Path) -> LoadedSpec:
     def bind(rel: str, cls: type) -> object | None:
         path = spec_dir / rel
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_spec_text(path)
         except FileNotFoundError:
             problems.append(SpecProblem(f"spec/{rel}", "(file)", "文件不存在 (file missing)"))
             return None
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(SpecProblem(f"spec/{rel}", "(file)", f"无法读取：{exc}"))
+        except (OSError, UnicodeDecodeError, SpecFileRefused) as exc:
+            message = f"无法读取 (cannot read)：{exc}"
+            problems.append(SpecProblem(f"spec/{rel}", "(file)", message, unreadable=True))
             return None
         texts[rel] = text
         data = read_yaml(text, f"spec/{rel}", problems)

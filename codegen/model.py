@@ -136,6 +136,11 @@ class Field:
     sensitive: bool
 
     @property
+    def holds_text(self) -> bool:
+        """Its wire value is a string (checked for text UTF-8 cannot encode)."""
+        return self.kind not in ("integer", "number")
+
+    @property
     def domain_code(self) -> str | None:
         """The problem code of this field's domain check, if it has one."""
         return DOMAIN_CODES[self.domain] if self.domain else None

@@ -11,6 +11,7 @@ PROBLEM_CODES = (
     "unknown_field",
     "required",
     "type",
+    "unencodable",
     "max_length",
     "minimum",
     "maximum",
@@ -33,6 +34,22 @@ PROBLEM_CODES = (
     "order",
     "date_mismatch",
     "prefix",
+)
+
+# Problems the generated validators report in every profile: the checks and the
+# senders after them rely on them (a lone surrogate cannot even be encoded), so the
+# loader requires each to be a gateway-profile error.
+EVERY_PROFILE = (
+    "not_object",
+    "unknown_field",
+    "required",
+    "type",
+    "unencodable",
+    "max_length",
+    "minimum",
+    "maximum",
+    "code",
+    "datetime",
 )
 
 # Domain checks a field may declare (spec field ``domain``), and the kind of

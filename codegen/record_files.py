@@ -19,10 +19,14 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
 
 def read_records(path: Path, key: str, package: ModuleType) -> Iterator[Item]:
-    """The records of ``path``, streamed; a workbook's columns are those of ``key``."""
+    """The records of ``path``, streamed; a workbook's columns are those of ``key``.
+
+    One record may take at most the gateway's request body limit
+    (``spec.BODY_MAX_BYTES``): a larger one could never be sent.
+    """
     if path.suffix.lower() in XLSX_SUFFIXES:
         return read_workbook_records(path, columns_from_package(package, key))
-    return jsonstream.read_records(path)
+    return jsonstream.read_records(path, int(package.spec.BODY_MAX_BYTES))
 
 
 def where(path: Path, item: Item, field: str | None = None, renamed: Iterable[Any] = ()) -> str:

@@ -14,7 +14,7 @@ from typing import Protocol
 from codegen import naming, patterns
 from codegen.derived import reconciliation_codeset
 from codegen.loader_paths import CODESETS, ERRATA, STANDARD, record_path
-from codegen.problem_codes import DOMAINS, PROBLEM_CODES, STATUS_IDS
+from codegen.problem_codes import DOMAINS, EVERY_PROFILE, PROBLEM_CODES, STATUS_IDS
 from codegen.problems import SpecProblem
 from codegen.spec_docs import CodeSetDoc, FieldDoc, RecordDoc, RuleDoc, SpecDocs
 from codegen.wire_types import Kind, parse_wire_type
@@ -132,9 +132,21 @@ def _check_standard(c: _Checker) -> None:
     )
     for code in sorted(set(PROBLEM_CODES) - set(defined)):
         c.add(STANDARD, "problem_codes", f"缺少问题代码 {code!r} 的中文说明")
-    for i, code in enumerate(defined):
-        if code not in PROBLEM_CODES:
-            c.add(STANDARD, f"problem_codes[{i}]", f"未知的问题代码 {code!r}（校验器不会产生它）")
+    for i, problem in enumerate(std.problem_codes):
+        if problem.code not in PROBLEM_CODES:
+            c.add(
+                STANDARD,
+                f"problem_codes[{i}]",
+                f"未知的问题代码 {problem.code!r}（校验器不会产生它）",
+            )
+        elif problem.code in EVERY_PROFILE and (
+            problem.profile != "gateway" or problem.severity != "error"
+        ):
+            c.add(
+                STANDARD,
+                f"problem_codes[{i}]<{problem.code}>",
+                "每个配置都报告此问题（其余检查依赖它），profile 应为 gateway、severity 应为 error",
+            )
 
 
 def _expand_checked(

@@ -12,19 +12,19 @@ import os
 import re
 import shutil
 import tempfile
-import zipfile
 from pathlib import Path
 
 from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from codegen.canonical import canonical_texts
+from codegen.jsonstream import shorten
 from codegen.loader import load_spec
 from codegen.loader_paths import RECORDS_DIR
 from codegen.problems import SpecError, SpecProblem
 from codegen.spec_checks import check_docs
 from codegen.spec_docs import SpecDocs
 from codegen.spec_workbook_docs import Built, build_docs
+from codegen.xlsx_guard import WorkbookRefused, check_workbook
 
 _NAMES = re.compile(r"<[^>]*>")
 _LAST_STEP = re.compile(r"(\.[^.\[]+|\[\d+\])$")
@@ -36,9 +36,16 @@ _ITEM_END = re.compile(r"\[\d+\](?:\.\w+)?$")
 def read_spec_workbook(path: Path) -> SpecDocs:
     """The documents in the workbook; SpecError lists every problem by sheet!cell."""
     try:
+        check_workbook(path)
         workbook = load_workbook(path)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise SpecError([SpecProblem(path.name, "(文件)", f"无法读取工作簿：{exc}")]) from None
+    except WorkbookRefused as exc:
+        message = f"无法读取工作簿 (cannot read workbook)：{exc}"
+        raise SpecError([SpecProblem(path.name, "(文件)", message, unreadable=True)]) from None
+    except Exception as exc:  # openpyxl raises many kinds on a damaged file  # noqa: BLE001
+        message = (
+            f"无法读取工作簿 (cannot read workbook)：{type(exc).__name__}: {shorten(str(exc), 200)}"
+        )
+        raise SpecError([SpecProblem(path.name, "(文件)", message, unreadable=True)]) from None
     built = build_docs(workbook)
     found = list(built.found.problems)
     if built.docs is not None:

@@ -19,7 +19,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from codegen.spec_workbook_layout import Column
 
 T = TypeVar("T")
-_INTEGER = re.compile(r"[+-]?[0-9]+")
+# At most 100 digits: int() refuses thousands, and no bound or length has more than 19.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,100}")
 _EXACT_FLOAT = 2**53  # beyond this a spreadsheet number has lost digits
 
 

@@ -7,6 +7,7 @@ description is a one-line diff), and literal blocks for multi-line strings.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -74,14 +75,75 @@ class _StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
         return mapping
 
 
+#: Nesting a spec file may have (the deepest, a record's rule conditions, is 5).
+MAX_DEPTH = 50
+#: Characters of a plain number-like scalar (int() refuses more than 4300 digits).
+MAX_NUMBER_CHARS = 1000
+_NUMBER_LIKE = re.compile(r"[-+]?[0-9][0-9_:.]*")
+
+
 def read_yaml(text: str, file: str, problems: list[SpecProblem]) -> Any:
-    """Parses YAML; a syntax error or repeated key becomes a problem naming line and column."""
+    """Parses YAML; a syntax error, repeated key, anchor, alias or tag becomes a problem
+    naming line and column.
+
+    The events are checked before anything is composed: an alias bomb (aliases of
+    aliases, each doubling the document) is refused at its first anchor, cheaply,
+    and nesting is bounded. The canonical writer never emits anchors, aliases or tags.
+    """
     try:
+        refused = _refused_event(text)
+        if refused is not None:
+            where, message = refused
+            problems.append(SpecProblem(file, where, message))
+            return None
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
-        problems.append(SpecProblem(file, where, f"YAML 语法错误：{exc.problem}"))
+        problems.append(
+            SpecProblem(file, _where(exc.problem_mark), f"YAML 语法错误：{exc.problem}")
+        )
     except yaml.YAMLError as exc:
         problems.append(SpecProblem(file, "(document)", f"YAML 语法错误：{exc}"))
+    except (ValueError, OverflowError, RecursionError) as exc:
+        problems.append(SpecProblem(file, "(document)", f"YAML 取值无法读取：{exc}"))
     return None
+
+
+def _where(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
+
+
+def _refused_event(text: str) -> tuple[str, str] | None:
+    """(place, reason) of the first event a spec file may not have, or None."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        where = _where(event.start_mark)
+        if isinstance(event, yaml.AliasEvent):
+            return where, (
+                f"YAML 别名 *{_short(event.anchor or '')} 不允许出现在规范文件中"
+                "（规范的标准写法从不使用锚点与别名；请写出取值本身）"
+            )
+        if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+            return where, (
+                f"YAML 锚点 &{_short(event.anchor)} 不允许出现在规范文件中"
+                "（规范的标准写法从不使用锚点与别名；请写出取值本身）"
+            )
+        if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)) and event.tag:
+            return where, f"YAML 标签 {_short(event.tag)} 不允许出现在规范文件中"
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return where, f"嵌套超过 {MAX_DEPTH} 层"
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif (
+            isinstance(event, yaml.ScalarEvent)
+            and event.implicit[0]
+            and len(event.value) > MAX_NUMBER_CHARS
+            and _NUMBER_LIKE.fullmatch(event.value)
+        ):
+            return where, f"数值有 {len(event.value)} 个字符，超过 {MAX_NUMBER_CHARS} 个"
+    return None
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}…"

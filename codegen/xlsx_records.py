@@ -12,7 +12,6 @@ What cannot be converted is passed on unchanged, for the validator to report.
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -22,9 +21,9 @@ from typing import Literal
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
-from codegen.jsonstream import Item
+from codegen.jsonstream import Item, shorten
+from codegen.xlsx_guard import WorkbookRefused, check_workbook
 
 ColumnKind = Literal["string", "code", "code_list", "integer", "number", "datetime"]
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -33,8 +32,10 @@ REQUIRED_MARK = "*"
 # typed into a General cell) have already lost digits and are not turned into text.
 _EXACT_DIGITS = 10**15
 # Numbers typed as text in numeric columns (no "nan", "inf" or thousands separators).
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# At most 100 digits: longer text stays text for the validator to report (int() refuses
+# thousands of digits, float() turns them into infinity).
+_INTEGER = re.compile(r"[+-]?[0-9]{1,100}")
+_DECIMAL = re.compile(r"(?=.{1,100}$)[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -87,25 +88,40 @@ def columns_from_package(package: ModuleType, key: str) -> tuple[ColumnSpec, ...
 
 
 def read_workbook_records(path: Path, columns: tuple[ColumnSpec, ...]) -> Iterator[Item]:
+    """The records of the workbook's first sheet, streamed.
+
+    The file is checked first (``xlsx_guard``: size, no entity declarations,
+    no cell over Excel's 32,767 characters); a workbook that breaks partway
+    gives the rows before the break, then an error item naming where it broke.
+    """
     try:
+        check_workbook(path)
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        yield Item(1, None, error=f"无法读取工作簿 (cannot read workbook): {exc}")
+    except WorkbookRefused as exc:
+        yield Item(1, None, error=f"无法读取工作簿 (cannot read workbook): {exc}", unreadable=True)
         return
+    except Exception as exc:  # openpyxl raises many kinds on a damaged file  # noqa: BLE001
+        yield Item(1, None, error=_broken(exc), unreadable=True)
+        return
+    number = 0
+    title = ""
+    row_no = 0  # the last row read
     try:
         ws = workbook.worksheets[0]
+        title = ws.title
         ws.reset_dimensions()  # some writers record a wrong size; read to the real end
         rows = ws.iter_rows(values_only=True)
         head = next(rows, None)
         if head is None:
             return
+        row_no = 1
         keys, errors = _header(head, columns)
         if errors:
-            yield SheetItem(1, None, error="；".join(errors), sheet=ws.title, row=1)
+            message = "；".join(errors)
+            yield SheetItem(1, None, error=message, sheet=title, row=1)  # bad data, exit 1
             return
         letters = {key: get_column_letter(index + 1) for index, key in keys.items()}
         by_name = {c.wire_name: c for c in columns}
-        number = 0
         for row_no, values in enumerate(rows, start=2):
             if all(_blank(v) for v in values):
                 continue
@@ -121,11 +137,24 @@ def read_workbook_records(path: Path, columns: tuple[ColumnSpec, ...]) -> Iterat
                     continue
                 record[key] = cell_value(by_name.get(key), value)
             error = f"单元格 {'、'.join(stray)} 有内容，但所在列没有表头" if stray else None
-            yield SheetItem(
-                number, None, record, error, sheet=ws.title, row=row_no, columns=letters
-            )
+            yield SheetItem(number, None, record, error, sheet=title, row=row_no, columns=letters)
+    except Exception as exc:  # a part that breaks while streamed  # noqa: BLE001
+        after = f"第 {row_no} 行之后" if row_no else ""
+        yield SheetItem(
+            number + 1,
+            None,
+            error=f"工作表{after}无法读取：{_broken(exc)}",
+            unreadable=True,
+            sheet=title,
+            row=row_no + 1,
+        )
     finally:
         workbook.close()
+
+
+def _broken(exc: BaseException) -> str:
+    """A damaged workbook's error, short: the kind and the first 200 characters."""
+    return f"无法读取工作簿 (cannot read workbook): {type(exc).__name__}: {shorten(str(exc), 200)}"
 
 
 def _header(
@@ -151,7 +180,7 @@ def _header(
         if key is None and lines and lines[-1].isidentifier() and lines[-1].isascii():
             key = lines[-1]  # perhaps an erratum's alias: normalize() decides
         if key is None:
-            errors.append(f"表头 {letter}1 “{str(raw).strip()}” 不是字段名或中文名称")
+            errors.append(f"表头 {letter}1 “{shorten(str(raw).strip())}” 不是字段名或中文名称")
         elif key in keys.values():
             first = next(get_column_letter(i + 1) for i, k in keys.items() if k == key)
             errors.append(f"表头 {letter}1 与 {first}1 是同一字段 {key}")

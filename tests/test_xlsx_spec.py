@@ -321,7 +321,7 @@ def test_not_a_workbook(root: Path, tmp_path: Path) -> None:
     path = tmp_path / "spec.xlsx"
     path.write_text("not a zip", encoding="utf-8")
     result = run(root, "import", path)
-    assert result.exit_code == 1 and "无法读取工作簿" in result.stderr
+    assert result.exit_code == 2 and "无法读取工作簿" in result.stderr  # unreadable input
 
 
 def test_check_writes_nothing(root: Path, exported: Path, tmp_path: Path) -> None:
