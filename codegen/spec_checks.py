@@ -17,6 +17,7 @@ from codegen.loader_paths import CODESETS, ERRATA, STANDARD, record_path
 from codegen.problem_codes import DOMAINS, PROBLEM_CODES, STATUS_IDS
 from codegen.problems import SpecProblem
 from codegen.spec_docs import CodeSetDoc, FieldDoc, RecordDoc, RuleDoc, SpecDocs
+from codegen.suggest import closest, did_you_mean, hint
 from codegen.wire_types import Kind, parse_wire_type
 
 SEPARATORS = ("^", ";")
@@ -248,7 +249,8 @@ def _check_record(
             c.add(
                 file,
                 f"{path}.type",
-                f"无法识别的类型 {f.type!r}；应为 String(n)、Int(n)、Long(n)、Double(n) 或 DateTime",
+                f"无法识别的类型 {f.type!r}{_type_hint(f.type)}；"
+                "应为 String(n)、Int(n)、Long(n)、Double(n) 或 DateTime",
             )
             continue
         if wire.is_numeric:
@@ -271,7 +273,11 @@ def _check_record(
         if f.codeset is not None:
             cs = codesets.get(f.codeset)
             if cs is None:
-                c.add(file, f"{path}.codeset", f"未知的代码集 {f.codeset!r}")
+                c.add(
+                    file,
+                    f"{path}.codeset",
+                    f"未知的代码集 {f.codeset!r}{did_you_mean(f.codeset, codesets)}",
+                )
             elif wire.kind is not Kind.STRING:
                 c.add(file, f"{path}.codeset", "只有 String 字段可以引用代码集")
             else:
@@ -279,14 +285,17 @@ def _check_record(
                 if too_long and f.separator is None:
                     c.add(file, f"{path}.codeset", f"代码 {too_long} 超出字段长度 {wire.size}")
         if f.format is not None and f.format not in formats:
-            c.add(file, f"{path}.format", f"未知的格式 {f.format!r}")
+            c.add(
+                file, f"{path}.format", f"未知的格式 {f.format!r}{did_you_mean(f.format, formats)}"
+            )
         if f.domain is not None:
             wanted = DOMAINS.get(f.domain)
             if wanted is None:
                 c.add(
                     file,
                     f"{path}.domain",
-                    f"未知的领域校验 {f.domain!r}；应为 {', '.join(DOMAINS)} 之一",
+                    f"未知的领域校验 {f.domain!r}{did_you_mean(f.domain, DOMAINS)}；"
+                    f"应为 {', '.join(DOMAINS)} 之一",
                 )
             elif (wanted == "number") != wire.is_numeric or wire.kind is Kind.DATETIME:
                 c.add(file, f"{path}.domain", f"领域校验 {f.domain} 不适用于 {f.type}")
@@ -303,12 +312,20 @@ def _check_record(
             if rule.field is None or not rule.when or rule.fields:
                 c.add(file, path, "required_if 规则须有 field 和 when，且不应有 fields")
             if rule.field is not None and rule.field not in by_name:
-                c.add(file, f"{path}.field", f"未知字段 {rule.field!r}")
+                c.add(
+                    file,
+                    f"{path}.field",
+                    f"未知字段 {rule.field!r}{did_you_mean(rule.field, by_name)}",
+                )
             for j, cond in enumerate(rule.when):
                 cpath = f"{path}.when[{j}]"
                 target = by_name.get(cond.field)
                 if target is None:
-                    c.add(file, f"{cpath}.field", f"未知字段 {cond.field!r}")
+                    c.add(
+                        file,
+                        f"{cpath}.field",
+                        f"未知字段 {cond.field!r}{did_you_mean(cond.field, by_name)}",
+                    )
                     continue
                 if cond.op == "present":
                     if cond.values:
@@ -346,7 +363,7 @@ def _check_pair_rule(
     for j, name in enumerate(rule.fields):
         target = by_name.get(name)
         if target is None:
-            c.add(file, f"{path}.fields[{j}]", f"未知字段 {name!r}")
+            c.add(file, f"{path}.fields[{j}]", f"未知字段 {name!r}{did_you_mean(name, by_name)}")
         else:
             targets.append(target)
     if rule.kind != "certificate_number" and (rule.id_types or rule.uscc_types):
@@ -413,10 +430,19 @@ def _check_errata(c: _Checker) -> None:
             apath = f"{base}.aliases[{j}]<{alias.alias}>"
             target = records.get(alias.record)
             if target is None:
-                c.add(ERRATA, f"{apath}.record", f"未知的记录类型 {alias.record!r}")
+                c.add(
+                    ERRATA,
+                    f"{apath}.record",
+                    f"未知的记录类型 {alias.record!r}{did_you_mean(alias.record, records)}",
+                )
                 continue
             if alias.field not in {f.name for f in target.fields}:
-                c.add(ERRATA, f"{apath}.field", f"{alias.record} 没有字段 {alias.field!r}")
+                known_fields = [f.name for f in target.fields]
+                c.add(
+                    ERRATA,
+                    f"{apath}.field",
+                    f"{alias.record} 没有字段 {alias.field!r}{did_you_mean(alias.field, known_fields)}",
+                )
             if not naming.is_identifier(alias.alias):
                 c.add(ERRATA, f"{apath}.alias", "别名应为 ASCII 标识符")
             folded = alias.alias.casefold()
@@ -425,6 +451,17 @@ def _check_errata(c: _Checker) -> None:
                 c.add(ERRATA, f"{apath}.alias", f"别名 {alias.alias!r} 忽略大小写后与 {clash} 冲突")
             else:
                 aliases[alias.record][folded] = f"别名 {alias.alias}"
+
+
+def _type_hint(text: str) -> str:
+    """“Did you mean” for a type: its name matched against the known kinds, its size kept."""
+    name, _, rest = text.strip().partition("(")
+    kind = closest(name.strip(), [k.value for k in Kind])
+    if kind is None:
+        return ""
+    size = rest.rstrip(")").strip() or "n"
+    guess = kind if kind == Kind.DATETIME.value else f"{kind}({size})"
+    return hint(guess) if guess != text else ""
 
 
 class _HasId(Protocol):

@@ -550,3 +550,44 @@ def test_a_broken_record_file_does_not_hide_cross_reference_problems(spec_copy: 
     assert "spec/records/specialprocedure.yaml" in files
     assert any(p.file == f"spec/{ACCEPT}" and "no_such_codeset" in p.message for p in problems)
     assert not any("未知的记录类型" in p.message for p in problems)
+
+
+def test_an_unknown_key_does_not_hide_the_problems_after_it(spec_copy: Path) -> None:
+    """One run reports everything: the unknown key and the later fields' own mistakes."""
+    edit_yaml(spec_copy, ACCEPT, lambda d: field(d, "CatalogCode").update(colour="red"))
+    edit_yaml(spec_copy, ACCEPT, lambda d: field(d, "TaskName").update(type="Strng(1000)"))
+    edit_yaml(spec_copy, ACCEPT, lambda d: field(d, "ApplyType").update(codeset="apply_typ"))
+    problems = spec_problems(spec_copy)
+    expect(problems, ACCEPT, f"{field_path(spec_copy, ACCEPT, 'CatalogCode')}.colour", "'colour'")
+    expect(problems, ACCEPT, f"{field_path(spec_copy, ACCEPT, 'TaskName')}.type", "'Strng(1000)'")
+    expect(problems, ACCEPT, f"{field_path(spec_copy, ACCEPT, 'ApplyType')}.codeset")
+    assert len(problems) == 3, "\n".join(map(str, problems))
+
+
+@pytest.mark.parametrize(
+    ("name", "attr", "wrong", "suggested"),
+    [
+        ("ApplyType", "codeset", "apply_typ", "'apply_type'"),
+        ("TaskName", "type", "Strng(1000)", "'String(1000)'"),
+        ("ApplyDate", "type", "Datetime", "'DateTime'"),
+        ("TaskVersion", "type", "int(10)", "'Int(10)'"),
+        ("ProjectNo", "format", "project_num", "'project_no'"),
+        ("ContactMobile", "domain", "mobil", "'mobile'"),
+        ("Legal", "codest", "x", "'codeset'"),
+    ],
+)
+def test_unknown_names_get_a_did_you_mean(
+    spec_copy: Path, name: str, attr: str, wrong: str, suggested: str
+) -> None:
+    edit_yaml(spec_copy, ACCEPT, lambda d: field(d, name).update({attr: wrong}))
+    problems = spec_problems(spec_copy)
+    path = f"{field_path(spec_copy, ACCEPT, name)}.{attr}"
+    problem = expect(problems, ACCEPT, path, f"did you mean {suggested}?", "是否应为")
+    assert repr(attr if attr == "codest" else wrong) in problem.message
+
+
+def test_no_suggestion_when_nothing_is_close(spec_copy: Path) -> None:
+    edit_yaml(spec_copy, ACCEPT, lambda d: field(d, "ApplyType").update(codeset="zzzzzz"))
+    problems = spec_problems(spec_copy)
+    path = f"{field_path(spec_copy, ACCEPT, 'ApplyType')}.codeset"
+    assert "did you mean" not in expect(problems, ACCEPT, path).message
