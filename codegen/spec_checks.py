@@ -308,6 +308,7 @@ def _check_record(
     c.unique(file, "rules", _ids(record.rules), "规则 id")
     for i, rule in enumerate(record.rules):
         path = f"rules[{i}]<{rule.id}>"
+        _check_provenance(c, file, path, rule)
         if rule.kind == "required_if":
             if rule.field is None or not rule.when or rule.fields:
                 c.add(file, path, "required_if 规则须有 field 和 when，且不应有 fields")
@@ -347,6 +348,24 @@ def _check_record(
             _check_pair_rule(c, file, path, rule, by_name, codesets)
 
 
+def _check_provenance(c: _Checker, file: str, path: str, rule: RuleDoc) -> None:
+    """A quote says where it stands in the text; an editors' rule says why it exists (and
+    may name the lines it builds on)."""
+    if rule.origin == "text":
+        if not rule.lines:
+            c.add(file, f"{path}.lines", "出自原文的规则须给出所引原文的行号 (lines)")
+        if rule.reason is not None:
+            c.add(file, f"{path}.reason", "出自原文的规则不写 reason；编者规则才写理由")
+    elif rule.origin == "editor":
+        if rule.reason is None or not rule.reason.strip():
+            c.add(file, f"{path}.reason", "编者规则须写明理由 (reason)")
+    elif rule.lines or rule.reason is not None:
+        c.add(file, f"{path}.origin", "写了 lines 或 reason 的规则须注明 origin（text 或 editor）")
+    for j, line in enumerate(rule.lines):
+        if line < 1:
+            c.add(file, f"{path}.lines[{j}]", "行号应为正整数")
+
+
 def _check_pair_rule(
     c: _Checker,
     file: str,
@@ -355,8 +374,17 @@ def _check_pair_rule(
     by_name: dict[str, FieldDoc],
     codesets: dict[str, CodeSetDoc],
 ) -> None:
-    """Rules over two fields: paired_lists, certificate_number, not_before, embedded_date, prefix."""
-    if rule.field is not None or rule.when or len(rule.fields) != 2:
+    """Rules over fields: paired_lists, certificate_number, not_before, embedded_date (two
+    fields each), prefix (the field checked, then one or more prefixes)."""
+    if rule.kind == "prefix":
+        if rule.field is not None or rule.when or len(rule.fields) < 2:
+            c.add(
+                file,
+                path,
+                "prefix 规则须有至少两个 fields（被检字段与可作前缀的字段），且不应有 field/when",
+            )
+            return
+    elif rule.field is not None or rule.when or len(rule.fields) != 2:
         c.add(file, path, f"{rule.kind} 规则须恰有两个 fields，且不应有 field/when")
         return
     targets = []
@@ -370,9 +398,9 @@ def _check_pair_rule(
         c.add(file, path, "只有 certificate_number 规则可以有 id_types/uscc_types")
     if rule.kind != "embedded_date" and rule.offset is not None:
         c.add(file, path, "只有 embedded_date 规则可以有 offset")
-    if len(targets) != 2:
+    if len(targets) != len(rule.fields):
         return
-    first, second = targets
+    first, second = targets[:2]
     kinds = [parse_wire_type(t.type) for t in targets]
     if None in kinds:
         return  # the field's unparsable type is reported already; nothing to compare
@@ -426,6 +454,22 @@ def _check_errata(c: _Checker) -> None:
             c.add(ERRATA, f"{base}.places", "至少列出一处原文")
         if not erratum.resolution.strip():
             c.add(ERRATA, f"{base}.resolution", "缺少处理决定")
+        reversal = (erratum.reversed_in, erratum.previously, erratum.reversal_reason)
+        if any(v is not None for v in reversal) and not all(
+            v is not None and str(v).strip() for v in reversal
+        ):
+            c.add(
+                ERRATA,
+                base,
+                "改判须同时写明 reversed_in（改判的版次）、previously（原决定）与 reversal_reason（理由）",
+            )
+        edition = c.docs.standard.transcription.edition
+        if erratum.reversed_in is not None and not 1 < erratum.reversed_in <= edition:
+            c.add(
+                ERRATA,
+                f"{base}.reversed_in",
+                f"改判版次应在 2 到当前版次 {edition} 之间",
+            )
         for j, alias in enumerate(erratum.aliases):
             apath = f"{base}.aliases[{j}]<{alias.alias}>"
             target = records.get(alias.record)

@@ -187,7 +187,11 @@ _RULE_TITLES: Titles = {
     "uscc_types": ("统一社会信用代码证件类型", 14, False),
     "offset": ("日期起始位置", 10, False),
     "clause": ("条款", 24, False),
-    "text": ("原文", 60, True),
+    "profile": ("校验配置", 10, False),
+    "origin": ("出处", 8, False),
+    "text": ("原文或编者规则", 60, True),
+    "lines": ("原文行号", 12, False),
+    "reason": ("编者理由", 60, True),
 }
 
 
@@ -204,6 +208,9 @@ _ERRATUM_TITLES: Titles = {
     "title": ("标题", 36, True),
     "clause": ("条款", 24, True),
     "resolution": ("处理决定", 60, True),
+    "reversed_in": ("改判版次", 9, False),
+    "previously": ("原决定", 40, True),
+    "reversal_reason": ("改判理由", 40, True),
 }
 _PLACE_TITLES: Titles = {"where": ("位置", 30, True), "says": ("原文", 50, True)}
 _ALIAS_TITLES: Titles = {
@@ -230,7 +237,10 @@ README_LINES = (
     "以免电子表格只保留 15 位有效数字。来源列由记录的请求表导出，仅供审阅，导入时忽略。",
     "代码集：每个代码一行；代码集、名称、条款、表、Python 类名在同一代码集的各行须一致。",
     "规则：每条规则一行。条件每行一条，满足任一条即适用：“字段 in 代码, 代码”、"
-    "“字段 any_part_in 代码, 代码”或“字段 present”。",
+    "“字段 any_part_in 代码, 代码”或“字段 present”。校验配置为 gateway、standard 或 strict："
+    "规则只在该配置及更严的配置中检查。出处为“原文”时，“原文或编者规则”一栏是标准原文的引文"
+    "（出自原文行号所列的行，多处以 … 相连）；出处为“编者”时是编者自己的规则，须在编者理由中写明"
+    "为何原文之外还要检查。",
     "列表（成对字段、条件的取值等）以逗号分隔；含逗号的取值写成 JSON 数组，如 " '["a,b", "c"]。',
     "勘误：项为“勘误”的行给出标题、条款、处理决定；项为“原文”的行给出位置与原文，"
     "项为“别名”的行给出记录、字段与别名；各行以勘误 id 关联。",

@@ -51,6 +51,13 @@ def _set(name: str, **values: object) -> Callable[[Doc], None]:
     return change
 
 
+def _rule(rule_id: str, **values: object) -> Callable[[Doc], None]:
+    def change(r: Doc) -> None:
+        item(r["rules"], "id", rule_id).update(values)
+
+    return change
+
+
 def _refusal_values(*values: str) -> Callable[[Doc], None]:
     def change(r: Doc) -> None:
         item(r["rules"], "id", "refusal-reason-required")["when"][0]["values"] = list(values)
@@ -164,6 +171,30 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str]] = [
     (ACCEPT, _refusal_values("2"), "accept.refusal-reason-required.rule-loosened", "compatible"),
     (ACCEPT, _add_rule, "accept.address-if-contact.rule-added", "breaking"),
     (ACCEPT, _drop_rule, "accept.refusal-reason-required.rule-removed", "compatible"),
+    (
+        ACCEPT,
+        _rule("refusal-reason-required", profile="strict"),
+        "accept.refusal-reason-required.rule-profile-raised",
+        "compatible",
+    ),
+    (
+        ACCEPT,
+        _rule("accept-not-before-apply", profile="standard"),
+        "accept.accept-not-before-apply.rule-profile-lowered",
+        "breaking",
+    ),
+    (
+        ACCEPT,
+        _rule("accept-not-before-apply", profile="gateway"),
+        "accept.accept-not-before-apply.rule-profile-lowered",
+        "breaking",
+    ),
+    (
+        ACCEPT,
+        _rule("accept-not-before-apply", reason="另一个理由", lines=[270]),
+        "accept.accept-not-before-apply.rule-description-changed",
+        "compatible",
+    ),
     (ACCEPT, _swap_not_before, "accept.accept-not-before-apply.rule-changed", "breaking"),
     (ACCEPT, _set("ZipCode", domain=None), "accept.ZipCode.domain-dropped", "compatible"),
     (ACCEPT, _set("Address", domain="json"), "accept.Address.domain-added", "breaking"),
@@ -243,7 +274,8 @@ def test_changelog_lists_breaking_first_and_names_the_editions(
 ) -> None:
     edit(spec_copy, ACCEPT, _remove_address)
     edit(spec_copy, ACCEPT, _add_field(False))
-    edit(spec_copy, "standard.yaml", lambda d: d["transcription"].update(edition=2))
+    edition = loaded.docs.standard.transcription.edition
+    edit(spec_copy, "standard.yaml", lambda d: d["transcription"].update(edition=edition + 1))
     diff = diff_specs(loaded, load_spec(spec_copy))
     text = render_changelog(diff)
     assert text.index("## Breaking changes") < text.index("## Compatible changes")
@@ -363,3 +395,38 @@ def test_result_lists_are_partitioned(loaded: LoadedSpec, spec_copy: Path) -> No
     assert set(diff.breaking) | set(diff.compatible) == set(diff.changes)
     assert all(c.breaking for c in diff.breaking)
     assert len({c.id for c in diff.changes}) == len(diff.changes)
+
+
+def _strip_profiles_and_provenance(r: Doc) -> None:
+    for rule in r.get("rules", []):
+        for key in ("profile", "origin", "lines", "reason"):
+            rule.pop(key, None)
+
+
+def test_rules_without_profile_or_origin_load_with_their_kinds_defaults(
+    loaded: LoadedSpec, spec_copy: Path
+) -> None:
+    """An older edition (no profile, no provenance) still loads: each rule gets the profile
+    of the problem code its kind reports, and its origin is marked as inferred."""
+    for key in loaded.docs.standard.records:
+        edit(spec_copy, f"records/{key}.yaml", _strip_profiles_and_provenance)
+    diff = diff_specs(load_spec(spec_copy), loaded)
+    for record in diff.old.records:
+        for rule in record.rules:
+            assert rule.provenance.inferred
+            expected = "standard" if rule.kind in ("required_if", "paired_lists") else "strict"
+            assert rule.profile == expected, rule.id
+            assert rule.provenance.origin == ("text" if expected == "standard" else "editor")
+    moved = {
+        c.id
+        for c in diff.changes
+        if c.kind in ("rule-profile-raised", "rule-profile-lowered", "rule-changed")
+    }
+    current = {r.id: r for rec in diff.new.records for r in rec.rules}
+    assert moved == {
+        f"{rec.key}.{rule.id}.rule-profile-raised"
+        for rec in diff.new.records
+        for rule in rec.rules
+        if rule.profile == "strict" and rule.kind in ("required_if", "paired_lists")
+    }, sorted(moved)
+    assert all(not r.provenance.inferred for r in current.values())

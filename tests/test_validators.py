@@ -186,6 +186,11 @@ def test_rule_legal(pkg: ModuleType) -> None:
     record["ApplyerPageType"] = "111^821"
     record["ApplyerPageCode"] = "440106199001011235^91440101MA59ABCDEM"
     assert codes(pkg, "accept", record) == {("Legal", "required_if")}
+    record["ApplyerPageType"] = "111^3"
+    assert codes(pkg, "accept", record) == {("Legal", "required_if")}
+    # 统一社会信用代码 (1) is not 营业执照 (L256): it alone does not require Legal.
+    record["ApplyerPageType"] = "111^1"
+    assert pkg.validate("accept", record) == []
     record["Legal"] = "王五"
     assert pkg.validate("accept", record) == []
 
@@ -223,7 +228,12 @@ def test_rule_special_procedure_end(pkg: ModuleType) -> None:
     del record["Result"]
     assert pkg.validate("specialprocedure", record) == []
     record["EndTime"] = "2019-06-21 10:00:00"
-    assert codes(pkg, "specialprocedure", record) == {("Result", "required_if")}
+    # Result after EndTime is the editors' rule (result-with-end-time): strict only.
+    assert pkg.validate("specialprocedure", record) == []
+    problems = pkg.validate("specialprocedure", record, profile="strict")
+    assert [(p.field, p.code, p.rule) for p in problems] == [
+        ("Result", "required_if", "result-with-end-time")
+    ]
 
 
 def test_every_rule_has_a_failing_case_above(model: Model) -> None:
