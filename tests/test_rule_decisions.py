@@ -120,3 +120,25 @@ def test_each_reversal_is_recorded_with_its_reason(model: Model, rendered: Rende
         section = section[: section.index("</section>")]
         assert f"改判（第 {erratum.reversed_in} 版转录）" in section
     assert model.edition >= 2
+
+
+# ---------------------------------------------------------------- "ProjectCo": "" (L347, L408, L459)
+
+
+def test_printed_empty_optional_values_are_accepted(pkg: ModuleType, rendered: Rendered) -> None:
+    import jsonschema
+
+    schema = json.loads(rendered.files["jsonschema/accept.schema.json"])
+    validator = jsonschema.Draft202012Validator(schema)
+    for record in printed_records("7.2.6"):
+        assert record["ProjectCo"] == ""
+        normalized = pkg.normalize("accept", record).record
+        for profile in ("gateway", "standard", "strict"):
+            fields = {p.field for p in pkg.validate("accept", normalized, profile=profile)}
+            assert not fields & {"ProjectCo", "BSLYY"}, profile
+        flagged = {e.path[0] for e in validator.iter_errors(normalized) if e.path}
+        assert not flagged & {"ProjectCo", "BSLYY"}
+    # A required field's "" is still missing.
+    record = _example(pkg, "accept")
+    record["SystemName"] = ""
+    assert [p.code for p in pkg.validate("accept", record)] == ["required"]

@@ -100,11 +100,9 @@ def test_from_dict_refuses_invalid_records_with_every_problem(pkg: ModuleType) -
         ("accept", "ProjectNo", "1" * 31 + "20190620" + "00_1", "format"),
         ("accept", "TaskHandleItem", "1" * 31 + "00", "format"),
         ("accept", "Cd_Batch", "11440000MB2D0461X4" + "20190620" + "00000", "format"),
-        ("accept", "ProjectCo", "", "format"),
         ("accept", "ProjectCo", "2019-440106-70-03-00001", "format"),
         ("accept", "OrgCode", "11440000MB2D0461XI", "format"),
         ("accept", "RegionCode", "44010", "format"),
-        ("accept", "ContactType", "", "code"),
         ("accept", "Cd_Operation", "i", "code"),
         ("result", "Charge", True, "type"),
         ("result", "Charge", float("inf"), "type"),
@@ -136,6 +134,23 @@ def test_leap_days(pkg: ModuleType) -> None:
         record = example(pkg, "accept")
         record["ApplyDate"] = f"{date} 08:00:00"
         assert (pkg.validate("accept", record) == []) is ok, date
+
+
+def test_optional_empty_string_is_absent(pkg: ModuleType) -> None:
+    """As 7.2.6 sends "ProjectCo": "" (erratum example-empty-optional): no format, code,
+    type or domain check applies, in any profile, and from_dict() gives None."""
+    record = example(pkg, "accept")
+    for name in ("ProjectCo", "ContactType", "TaskHandleItem", "PromiseDate", "ContactMobile"):
+        record[name] = ""
+    for profile in ("gateway", "standard", "strict"):
+        assert pkg.validate("accept", record, profile=profile) == [], profile
+    built = pkg.AcceptRecord.from_dict(record)
+    assert built.project_co is None and built.contact_type is None
+    assert "ProjectCo" not in built.to_dict()
+    result = example(pkg, "result")
+    result["Charge"] = ""
+    assert pkg.validate("result", result, profile="strict") == []
+    assert pkg.ResultRecord.from_dict(result).charge is None
 
 
 def test_optional_null_is_absent(pkg: ModuleType) -> None:

@@ -85,7 +85,8 @@ def record_schema(model: Model, record: Record) -> JsonObject:
 def _record_description(model: Model, record: Record) -> str:
     text = (
         f"{record.interface}（{model.standard.id} {record.clause}，{record.table}）。"
-        "null 视同未填写；必填字段不得为 null 或空字符串；日期时间为北京时间。"
+        "null 与空字符串视同未填写：必填字段不得为 null 或空字符串，可选字段为 null 或空字符串即未填；"
+        "日期时间为北京时间。"
     )
     standard = [r for r in record.rules if r.level <= SCHEMA_LEVEL and not in_schema(r)]
     if standard:
@@ -125,32 +126,42 @@ def field_schema(model: Model, f: Field) -> JsonObject:
     s: JsonObject = {
         "title": f.label,
         "description": f"{f.description}（{f.source}）",
-        # null means "absent" to the validator, so optional fields accept it.
-        "type": json_type if f.required else [json_type, "null"],
         "examples": [f.example],
         "x-gdzw-source": f.source,
         "x-gdzw-wire-type": f.printed_type,
     }
     if f.note:
         s["x-gdzw-note"] = f.note
-    if json_type == "string":
-        if f.max_length is not None:
-            s["maxLength"] = f.max_length
-        # The validator reports "" as a missing required value; optional "" is a
-        # value and still meets the format/code checks below.
-        if f.required:
-            s["minLength"] = 1
     if f.codeset is not None:
         s["x-gdzw-codeset"] = f.codeset.id
         s["x-gdzw-code-labels"] = f.codeset.labels
     if f.separator is not None:
         s["x-gdzw-separator"] = f.separator
+    if f.format is not None and f.kind == "string":
+        s["x-gdzw-format"] = f.format.id
+    elif f.kind == "datetime":
+        s["x-gdzw-format"] = model.datetime.format
+    checks = _value_checks(model, f, json_type)
+    if f.required:
+        # The validator reports "" as a missing required value.
+        if json_type == "string":
+            checks["minLength"] = 1
+        return s | checks
+    # null and "" mean "absent" for an optional field (spec semantics null-is-absent,
+    # empty-optional); any other value meets the field's checks.
+    return s | {"anyOf": [{"enum": [None, ""]}, checks]}
+
+
+def _value_checks(model: Model, f: Field, json_type: str) -> JsonObject:
+    """What a present value of ``f`` must satisfy."""
+    s: JsonObject = {"type": json_type}
+    if json_type == "string" and f.max_length is not None:
+        s["maxLength"] = f.max_length
     if f.kind == "string" and f.format is not None:
         s["pattern"] = f.format.json_pattern
-        s["x-gdzw-format"] = f.format.id
     elif f.kind == "code":
         assert f.codeset is not None
-        s["enum"] = list(f.codeset.values) + ([] if f.required else [None])
+        s["enum"] = list(f.codeset.values)
     elif f.kind == "code_list":
         assert f.codeset is not None and f.separator is not None
         one = _alternatives(f.codeset.values)
@@ -162,7 +173,6 @@ def field_schema(model: Model, f: Field) -> JsonObject:
     elif f.kind == "datetime":
         s["pattern"] = model.datetime.json_pattern
         s["minLength"] = s["maxLength"] = 19
-        s["x-gdzw-format"] = model.datetime.format
     elif f.kind in ("integer", "number"):
         if f.minimum is not None:
             s["minimum"] = f.minimum
