@@ -309,7 +309,26 @@ class Prefix(_RuleCommon):
         return f"{a.wire_name}（{a.label}）以 {shown}{either}开头"
 
 
-Rule = RequiredIf | PairedLists | CertificateNumber | NotBefore | EmbeddedDate | Prefix
+@dataclass(frozen=True)
+class NonNegative(_RuleCommon):
+    """Each of the numeric fields, when given, is not negative."""
+
+    id: str
+    text: str
+    clause: str
+    profile: Profile
+    provenance: Provenance
+    fields: tuple[Field, ...]
+    kind: Literal["non_negative"] = "non_negative"
+
+    def describe(self) -> str:
+        shown = "、".join(f"{f.wire_name}（{f.label}）" for f in self.fields)
+        return f"{shown}不为负数"
+
+
+Rule = (
+    RequiredIf | PairedLists | CertificateNumber | NotBefore | EmbeddedDate | Prefix | NonNegative
+)
 
 
 @dataclass(frozen=True)

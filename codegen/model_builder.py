@@ -21,6 +21,7 @@ from codegen.model import (
     Field,
     Format,
     Model,
+    NonNegative,
     NotBefore,
     PairedLists,
     Prefix,
@@ -263,6 +264,8 @@ def _rule(doc: RuleDoc, fields: dict[str, Field], code_profiles: dict[str, Profi
     named = tuple(fields[name] for name in doc.fields)
     if doc.kind == "prefix":
         return Prefix(*common, fields=named)
+    if doc.kind == "non_negative":
+        return NonNegative(*common, fields=named)
     first, second = named
     pair = (first, second)
     if doc.kind == "paired_lists":

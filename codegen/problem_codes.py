@@ -93,4 +93,5 @@ RULE_CODES = {
     "not_before": "order",
     "embedded_date": "date_mismatch",
     "prefix": "prefix",
+    "non_negative": "negative",
 }

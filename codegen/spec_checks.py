@@ -344,6 +344,8 @@ def _check_record(
                     for value in cond.values:
                         if value not in known:
                             c.add(file, f"{cpath}.values", f"{value!r} 不在代码集 {cs.id} 中")
+        elif rule.kind == "non_negative":
+            _check_non_negative_rule(c, file, path, rule, by_name)
         else:
             _check_pair_rule(c, file, path, rule, by_name, codesets)
 
@@ -364,6 +366,23 @@ def _check_provenance(c: _Checker, file: str, path: str, rule: RuleDoc) -> None:
     for j, line in enumerate(rule.lines):
         if line < 1:
             c.add(file, f"{path}.lines[{j}]", "行号应为正整数")
+
+
+def _check_non_negative_rule(
+    c: _Checker, file: str, path: str, rule: RuleDoc, by_name: dict[str, FieldDoc]
+) -> None:
+    if rule.field is not None or rule.when or not rule.fields:
+        c.add(file, path, "non_negative 规则须有至少一个 fields，且不应有 field/when")
+    if rule.id_types or rule.uscc_types or rule.offset is not None:
+        c.add(file, path, "non_negative 规则不应有 id_types/uscc_types/offset")
+    for j, name in enumerate(rule.fields):
+        target = by_name.get(name)
+        if target is None:
+            c.add(file, f"{path}.fields[{j}]", f"未知字段 {name!r}{did_you_mean(name, by_name)}")
+            continue
+        wire = parse_wire_type(target.type)
+        if wire is not None and not wire.is_numeric:
+            c.add(file, f"{path}.fields[{j}]", f"字段 {name} 不是数值类型（{target.type}）")
 
 
 def _check_pair_rule(

@@ -228,7 +228,13 @@ class ConditionDoc:
 class RuleDoc:
     id: str
     kind: Literal[
-        "required_if", "paired_lists", "certificate_number", "not_before", "embedded_date", "prefix"
+        "required_if",
+        "paired_lists",
+        "certificate_number",
+        "not_before",
+        "embedded_date",
+        "prefix",
+        "non_negative",
     ]
     # origin "text": the standard's words, quoted from ``lines`` of its text file (parts
     # of a quote from several lines joined by " … "); origin "editor": the editors' own

@@ -142,3 +142,35 @@ def test_printed_empty_optional_values_are_accepted(pkg: ModuleType, rendered: R
     record = _example(pkg, "accept")
     record["SystemName"] = ""
     assert [p.code for p in pkg.validate("accept", record)] == ["required"]
+
+
+# ---------------------------------------------------------------- Int(10), Long(20)
+
+
+def test_int_is_32_bit_and_non_negative_only_in_strict(pkg: ModuleType, model: Model) -> None:
+    assert any(s.id == "int-width" and "INT(10)" in s.text for s in model.semantics)
+    cases = [
+        ("accept", "TaskVersion", "task-version-non-negative", 2**31 - 1),
+        ("specialprocedure", "TBCXSX", "time-limit-non-negative", 2**31 - 1),
+        ("reconciliation", "Cd_count", "count-non-negative", 2**63 - 1),
+    ]
+    for key, name, rule, largest in cases:
+        record = _example(pkg, key)
+        record[name] = -1
+        assert pkg.validate(key, record) == [], name  # the text does not forbid it
+        problems = pkg.validate(key, record, profile="strict")
+        assert [(p.field, p.code, p.rule) for p in problems] == [(name, "negative", rule)]
+        record[name] = largest
+        assert pkg.validate(key, record, profile="strict") == [], name
+        record[name] = largest + 1
+        assert [p.code for p in pkg.validate(key, record)] == ["maximum"], name
+        record[name] = 0
+        assert pkg.validate(key, record, profile="strict") == [], name
+
+
+def test_printed_task_version_is_a_json_integer(pkg: ModuleType) -> None:
+    for record in printed_records("7.2.6"):
+        assert record["TaskVersion"] == 1
+        normalized = pkg.normalize("accept", record).record
+        problems = pkg.validate("accept", normalized, profile="strict")
+        assert not [p for p in problems if p.field == "TaskVersion"]

@@ -273,6 +273,10 @@ def test_every_rule_has_a_failing_case_above(model: Model) -> None:
         "accept-not-before-inform",
         "project-no-date-is-apply-date",
         "project-no-begins-with-task-code",
+        # non-negative integers (editors' strict rules): test_rule_decisions.py
+        "task-version-non-negative",
+        "time-limit-non-negative",
+        "count-non-negative",
     }
     assert {rule.id for r in model.records for rule in r.rules} == tested
 
