@@ -100,6 +100,7 @@ class Field:
     wire_name: str
     label: str
     label_origin: str
+    former_labels: tuple[str, ...]
     description: str
     required: bool
     wire_type: WireType

@@ -189,6 +189,7 @@ def _field(
         wire_name=doc.name,
         label=doc.label,
         label_origin=doc.label_origin,
+        former_labels=doc.former_labels,
         description=doc.description,
         required=doc.required,
         wire_type=wire,

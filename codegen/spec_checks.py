@@ -235,9 +235,21 @@ def _check_record(
     ]
     c.unique(file, "fields", py_names, "Python 属性名")
     by_name = {f.name: f for f in record.fields}
+    labels = {f.label: f.name for f in record.fields}
+    former_seen: dict[str, str] = {}
 
     for i, f in enumerate(record.fields):
         path = f"fields[{i}]<{f.name}>"
+        for j, former in enumerate(f.former_labels):
+            where = f"{path}.former_labels[{j}]"
+            if not former.strip():
+                c.add(file, where, "旧中文名称不能为空")
+            elif former in labels:
+                c.add(file, where, f"旧中文名称 {former!r} 与字段 {labels[former]} 的中文名称相同")
+            elif former in former_seen:
+                c.add(file, where, f"旧中文名称 {former!r} 已是字段 {former_seen[former]} 的旧名称")
+            else:
+                former_seen[former] = f.name
         if not naming.is_identifier(f.name):
             c.add(file, f"{path}.name", "字段名应为 ASCII 标识符")
         if not f.label.strip():

@@ -211,6 +211,8 @@ class FieldDoc:
     # Personal numbers (ID cards, mobiles): masked wherever a value is shown.
     sensitive: bool = False
     label_origin: Literal["text", "editor"] = "text"
+    # Labels an earlier edition used: still accepted as headers of filled Excel templates.
+    former_labels: tuple[str, ...] = ()
     python_name: str | None = None
     # A real value for generated examples where the generic one would not do.
     example: str | None = None

@@ -121,6 +121,7 @@ _FIELD_TITLES: Titles = {
     "domain": ("值域校验", 14, False),
     "sensitive": ("敏感信息", 9, False),
     "label_origin": ("中文名来源", 11, False),
+    "former_labels": ("旧中文名称", 24, False),
     "python_name": ("Python 名", 24, False),
     "example": ("示例", 30, True),
     "note": ("备注", 50, True),

@@ -591,3 +591,42 @@ def test_no_suggestion_when_nothing_is_close(spec_copy: Path) -> None:
     problems = spec_problems(spec_copy)
     path = f"{field_path(spec_copy, ACCEPT, 'ApplyType')}.codeset"
     assert "did you mean" not in expect(problems, ACCEPT, path).message
+
+
+def test_former_label_must_not_be_a_current_label(spec_copy: Path) -> None:
+    edit_yaml(spec_copy, ACCEPT, lambda d: field(d, "Legal").update(former_labels=["申请时间"]))
+    path = f"{field_path(spec_copy, ACCEPT, 'Legal')}.former_labels[0]"
+    only(spec_problems(spec_copy), ACCEPT, path, "'申请时间'", "ApplyDate")
+
+
+def test_editors_rule_needs_a_reason_and_a_quote_needs_lines(spec_copy: Path) -> None:
+    def change(data: dict[str, Any]) -> None:
+        rules = data["rules"]
+        rules[index_of(rules, "id", "accept-not-before-apply")].pop("reason")
+        rules[index_of(rules, "id", "refusal-reason-required")].pop("lines")
+
+    edit_yaml(spec_copy, ACCEPT, change)
+    problems = spec_problems(spec_copy)
+    rules = read_yaml(spec_copy, ACCEPT)["rules"]
+    at = index_of(rules, "id", "accept-not-before-apply")
+    expect(problems, ACCEPT, f"rules[{at}]<accept-not-before-apply>.reason", "理由")
+    at = index_of(rules, "id", "refusal-reason-required")
+    expect(problems, ACCEPT, f"rules[{at}]<refusal-reason-required>.lines", "行号")
+    assert len(problems) == 2, "\n".join(map(str, problems))
+
+
+def test_a_reversal_names_edition_previous_decision_and_reason(spec_copy: Path) -> None:
+    def change(data: dict[str, Any]) -> None:
+        errata = data["errata"]
+        errata[index_of(errata, "id", "legal-condition-vs-codesets")].pop("reversal_reason")
+
+    edit_yaml(spec_copy, "errata.yaml", change)
+    at = index_of(
+        read_yaml(spec_copy, "errata.yaml")["errata"], "id", "legal-condition-vs-codesets"
+    )
+    only(
+        spec_problems(spec_copy),
+        "errata.yaml",
+        f"errata[{at}]<legal-condition-vs-codesets>",
+        "改判",
+    )

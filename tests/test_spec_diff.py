@@ -197,6 +197,18 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str]] = [
     ),
     (ACCEPT, _swap_not_before, "accept.accept-not-before-apply.rule-changed", "breaking"),
     (ACCEPT, _set("ZipCode", domain=None), "accept.ZipCode.domain-dropped", "compatible"),
+    (
+        ACCEPT,
+        _set("ZipCode", former_labels=["邮政编码"]),
+        "accept.ZipCode.邮政编码.label-alias-added",
+        "compatible",
+    ),
+    (
+        ACCEPT,
+        _set("SystemName", former_labels=[]),
+        "accept.SystemName.业务系统名称.label-alias-removed",
+        "breaking",
+    ),
     (ACCEPT, _set("Address", domain="json"), "accept.Address.domain-added", "breaking"),
     (
         "codesets.yaml",
