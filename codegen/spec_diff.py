@@ -69,6 +69,7 @@ def model_changes(old: Model, new: Model) -> Iterator[Change]:
     yield from _formats(old, new)
     yield from _gateway(old, new)
     yield from _problem_codes(old, new)
+    yield from _semantics(old, new)
     yield from _errata(old, new)
 
 
@@ -275,6 +276,26 @@ def _problem_codes(old: Model, new: Model) -> Iterator[Change]:
                 yield at.breaking("problem-made-error", shown)
             else:
                 yield at.compatible("problem-made-warning", shown)
+
+
+def _semantics(old: Model, new: Model) -> Iterator[Change]:
+    """The value conventions are explained here and implemented by the generator, so a
+    change to their text is reported (for the changelog) as a description change."""
+    before = {s.id: s for s in old.semantics}
+    after = {s.id: s for s in new.semantics}
+    for s_id, s in after.items():
+        at = Scope(None, None, ("semantics", s_id))
+        if s_id not in before:
+            yield at.compatible(
+                "semantics-added", f"convention {s_id}（{s.label}）stated: {s.text}"
+            )
+        elif before[s_id].text != s.text or before[s_id].label != s.label:
+            yield at.compatible("semantics-changed", f"convention {s_id}（{s.label}）now: {s.text}")
+    for s_id, s in before.items():
+        if s_id not in after:
+            yield Scope(None, None, ("semantics", s_id)).compatible(
+                "semantics-removed", f"convention {s_id}（{s.label}）no longer stated"
+            )
 
 
 def _erratum_text(e: ErratumDoc) -> tuple[object, ...]:

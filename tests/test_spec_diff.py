@@ -241,6 +241,30 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str]] = [
         "breaking",
     ),
     ("standard.yaml", _gateway(_batch_limit(99)), "", ""),  # the same limit: no change
+    (
+        "standard.yaml",
+        lambda d: item(d["problem_codes"], "code", "prefix").pop("severity"),
+        "problem.prefix.problem-made-error",
+        "breaking",
+    ),
+    (
+        "standard.yaml",
+        lambda d: item(d["problem_codes"], "code", "order").update(severity="warning"),
+        "problem.order.problem-made-warning",
+        "compatible",
+    ),
+    (
+        "standard.yaml",
+        lambda d: item(d["problem_codes"], "code", "format").update(profile="gateway"),
+        "problem.format.problem-profile-lowered",
+        "breaking",
+    ),
+    (
+        "standard.yaml",
+        lambda d: item(d["semantics"], "id", "length").update(text="按字符计。"),
+        "semantics.length.semantics-changed",
+        "compatible",
+    ),
     ("standard.yaml", _currency_pattern, "format.currency_code.pattern-changed", "breaking"),
 ]
 
