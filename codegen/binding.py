@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from codegen.problems import SpecProblem
+from codegen.suggest import did_you_mean
 
 T = TypeVar("T")
 
@@ -44,10 +45,13 @@ class Binder:
         known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         for key in data:
             if key not in known:
+                # Reported, but the rest is still read: an unknown key must not hide the
+                # problems after it (the spec fails to load either way).
                 self.problem(
-                    _join(path, str(key)), f"未知的键；允许的键为 {', '.join(sorted(known))}"
+                    _join(path, str(key)),
+                    f"未知的键 {str(key)!r}{did_you_mean(str(key), known)}；"
+                    f"允许的键为 {', '.join(sorted(known))}",
                 )
-                ok = False
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             fpath = _join(path, f.name)
             has_default = (

@@ -15,6 +15,8 @@ _AREAS = {
     "format": "Formats 格式",
     "datetime": "Formats 格式",
     "gateway": "Gateway 网关",
+    "problem": "Problem codes 问题代码",
+    "semantics": "Conventions 取值约定",
     "erratum": "Errata 勘误",
 }
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*<>\[\]])")

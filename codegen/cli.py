@@ -60,8 +60,16 @@ def _spec_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 def main(ctx: click.Context, root: Path) -> None:
     """gdzw-codegen: GDZW 0003-2019（广东政务服务网办件过程数据采集接口规范）的代码生成器.
 
-    The standard is transcribed once in spec/; `codegen build` turns it into the
-    Python package, JSON Schemas and OpenAPI document under generated/.
+    The standard is transcribed once in spec/; `codegen build` turns it into
+    everything under generated/:
+
+    \b
+      python/gdzw_uppro/      the Python package (stdlib only): records, validators,
+                              client, outbox, mock gateway, examples
+      jsonschema/KEY.schema.json  a JSON Schema (2020-12) per record type
+      openapi.json            OpenAPI 3.1: the 16 endpoints, headers, examples
+      xlsx/KEY.xlsx           an Excel data-entry template per data record type
+      docs/index.html         the HTML reference (fields, rules, code sets, errata)
     """
     ctx.ensure_object(dict)
     ctx.obj["root"] = root
@@ -122,9 +130,16 @@ def fmt(ctx: click.Context, check: bool) -> None:
         bad = non_canonical(loaded.docs, loaded.texts)
         for rel in bad:
             click.echo(f"not in canonical layout: spec/{rel}", err=True)
+        if not bad:
+            click.echo("spec/ 已是规范布局 (spec/ is in canonical layout).")
         sys.exit(1 if bad else 0)
-    for rel in write_canonical(loaded.docs, spec_dir):
+    rewritten = write_canonical(loaded.docs, spec_dir)
+    for rel in rewritten:
         click.echo(f"rewrote spec/{rel}")
+    click.echo(
+        f"spec/ 已是规范布局，改写了 {len(rewritten)} 个文件 "
+        f"(spec/ is in canonical layout; {len(rewritten)} file(s) rewritten)."
+    )
 
 
 @main.command()

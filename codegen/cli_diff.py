@@ -33,8 +33,10 @@ def diff(ctx: click.Context, old: str, new: str | None) -> None:
     type changed, format or rule tightened, alias or endpoint removed) or compatible
     (optional field or code added, length widened, rule loosened, description changed).
 
-    Exits 1 if NEW makes a breaking change it does not acknowledge: list the change
-    ids printed here in transcription.acknowledged_breaking of spec/standard.yaml.
+    Exit codes: 0 nothing breaking (or every breaking change acknowledged); 1 NEW
+    makes a breaking change it does not acknowledge (list the change ids printed
+    here in transcription.acknowledged_breaking of spec/standard.yaml); 2 a side
+    cannot be read (not a spec directory or revision, or not a valid spec).
     """
     root: Path = ctx.find_root().obj["root"]
     with tempfile.TemporaryDirectory(prefix="codegen-diff-") as scratch:

@@ -114,6 +114,7 @@ class Field:
     wire_name: str
     label: str
     label_origin: str
+    former_labels: tuple[str, ...]
     description: str
     required: bool
     wire_type: WireType
@@ -170,11 +171,58 @@ class Condition:
         return [f"{v}（{labels[v]}）" if v in labels else v for v in self.values]
 
 
+Profile = Literal["gateway", "standard", "strict"]
+# Validation profiles, each checking everything the one before it does.
+PROFILES: tuple[Profile, ...] = ("gateway", "standard", "strict")
+
+
 @dataclass(frozen=True)
-class RequiredIf:
+class Provenance:
+    """Where a rule comes from: the standard's words (quoted from ``lines`` of its text)
+    or the editors' own rule (with its ``reason``)."""
+
+    origin: Literal["text", "editor"]
+    lines: tuple[int, ...]
+    reason: str | None
+    # True when the spec does not state it (an edition from before it was recorded).
+    inferred: bool = False
+
+    @property
+    def label(self) -> str:
+        return "原文" if self.origin == "text" else "编者规则"
+
+    @property
+    def where(self) -> str:
+        """``L870、L871`` for a quote, "" otherwise."""
+        return "、".join(f"L{n}" for n in self.lines)
+
+
+class _RuleCommon:
+    """What every rule kind has besides its own attributes (dataclasses below)."""
+
     id: str
     text: str
     clause: str
+    profile: Profile
+    provenance: Provenance
+
+    @property
+    def level(self) -> int:
+        """Index of the narrowest profile running this rule: it runs at that level and above."""
+        return PROFILES.index(self.profile)
+
+    @property
+    def in_standard_text(self) -> bool:
+        return self.provenance.origin == "text"
+
+
+@dataclass(frozen=True)
+class RequiredIf(_RuleCommon):
+    id: str
+    text: str
+    clause: str
+    profile: Profile
+    provenance: Provenance
     field: Field
     when: tuple[Condition, ...]
     kind: Literal["required_if"] = "required_if"
@@ -187,10 +235,12 @@ class RequiredIf:
 
 
 @dataclass(frozen=True)
-class PairedLists:
+class PairedLists(_RuleCommon):
     id: str
     text: str
     clause: str
+    profile: Profile
+    provenance: Provenance
     fields: tuple[Field, Field]
     separator: str
     kind: Literal["paired_lists"] = "paired_lists"
@@ -201,12 +251,14 @@ class PairedLists:
 
 
 @dataclass(frozen=True)
-class CertificateNumber:
-    """Each certificate number checked by the type at the same position (strict)."""
+class CertificateNumber(_RuleCommon):
+    """Each certificate number checked by the type at the same position."""
 
     id: str
     text: str
     clause: str
+    profile: Profile
+    provenance: Provenance
     fields: tuple[Field, Field]
     separator: str | None
     id_types: tuple[str, ...]
@@ -219,12 +271,14 @@ class CertificateNumber:
 
 
 @dataclass(frozen=True)
-class NotBefore:
-    """The second datetime is not earlier than the first (strict)."""
+class NotBefore(_RuleCommon):
+    """The second datetime is not earlier than the first."""
 
     id: str
     text: str
     clause: str
+    profile: Profile
+    provenance: Provenance
     fields: tuple[Field, Field]
     kind: Literal["not_before"] = "not_before"
 
@@ -234,12 +288,14 @@ class NotBefore:
 
 
 @dataclass(frozen=True)
-class EmbeddedDate:
-    """The YYYYMMDD inside the first field at ``offset`` is the date of the second (strict)."""
+class EmbeddedDate(_RuleCommon):
+    """The YYYYMMDD inside the first field at ``offset`` is the date of the second."""
 
     id: str
     text: str
     clause: str
+    profile: Profile
+    provenance: Provenance
     fields: tuple[Field, Field]
     offset: int
     kind: Literal["embedded_date"] = "embedded_date"
@@ -250,24 +306,49 @@ class EmbeddedDate:
 
 
 @dataclass(frozen=True)
-class Prefix:
-    """The first field begins with the second, when the second is given (strict)."""
+class Prefix(_RuleCommon):
+    """The first field begins with one of the others, among those given."""
 
     id: str
     text: str
     clause: str
-    fields: tuple[Field, Field]
+    profile: Profile
+    provenance: Provenance
+    # The field checked, then the fields whose values it may begin with.
+    fields: tuple[Field, ...]
     kind: Literal["prefix"] = "prefix"
 
+    @property
+    def prefixes(self) -> tuple[Field, ...]:
+        return self.fields[1:]
+
     def describe(self) -> str:
-        a, b = self.fields
-        return f"{a.wire_name}（{a.label}）以 {b.wire_name}（{b.label}）开头"
+        a = self.fields[0]
+        shown = " 或 ".join(f"{b.wire_name}（{b.label}）" for b in self.prefixes)
+        either = "之一" if len(self.prefixes) > 1 else ""
+        return f"{a.wire_name}（{a.label}）以 {shown}{either}开头"
 
 
-Rule = RequiredIf | PairedLists | CertificateNumber | NotBefore | EmbeddedDate | Prefix
+@dataclass(frozen=True)
+class NonNegative(_RuleCommon):
+    """Each of the numeric fields, when given, is not negative."""
 
-# Validation profiles, each checking everything the one before it does.
-PROFILES = ("gateway", "standard", "strict")
+    id: str
+    text: str
+    clause: str
+    profile: Profile
+    provenance: Provenance
+    fields: tuple[Field, ...]
+    kind: Literal["non_negative"] = "non_negative"
+
+    def describe(self) -> str:
+        shown = "、".join(f"{f.wire_name}（{f.label}）" for f in self.fields)
+        return f"{shown}不为负数"
+
+
+Rule = (
+    RequiredIf | PairedLists | CertificateNumber | NotBefore | EmbeddedDate | Prefix | NonNegative
+)
 
 
 @dataclass(frozen=True)

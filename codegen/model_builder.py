@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from codegen import naming, patterns
 from codegen.derived import reconciliation_codeset
@@ -20,14 +21,18 @@ from codegen.model import (
     Field,
     Format,
     Model,
+    NonNegative,
     NotBefore,
     PairedLists,
     Prefix,
+    Profile,
     PropertyKind,
+    Provenance,
     Record,
     RequiredIf,
     Rule,
 )
+from codegen.problem_codes import RULE_CODES
 from codegen.spec_docs import FieldDoc, RecordDoc, RuleDoc, SpecDocs
 from codegen.wire_types import Kind, WireType, parse_wire_type
 
@@ -129,7 +134,8 @@ def _record(
         _field(doc, f, codesets, formats, aliases.get((doc.key, f.name), ())) for f in doc.fields
     )
     by_name = {f.wire_name: f for f in fields}
-    rules = tuple(_rule(r, by_name) for r in doc.rules)
+    code_profiles = {p.code: p.profile for p in docs.standard.problem_codes}
+    rules = tuple(_rule(r, by_name, code_profiles) for r in doc.rules)
     endpoints = tuple(
         Endpoint(
             record_key=doc.key,
@@ -183,6 +189,7 @@ def _field(
         wire_name=doc.name,
         label=doc.label,
         label_origin=doc.label_origin,
+        former_labels=doc.former_labels,
         description=doc.description,
         required=doc.required,
         wire_type=wire,
@@ -239,31 +246,58 @@ def _python_type(kind: PropertyKind, codeset: CodeSet | None, required: bool) ->
     return base if required else f"{base} | None"
 
 
-def _rule(doc: RuleDoc, fields: dict[str, Field]) -> Rule:
+def _rule(doc: RuleDoc, fields: dict[str, Field], code_profiles: dict[str, Profile]) -> Rule:
+    # id, text, clause, profile, provenance: what every rule kind starts with.
+    common = (
+        doc.id,
+        doc.text,
+        doc.clause,
+        rule_profile(doc, code_profiles),
+        _provenance(doc, code_profiles),
+    )
     if doc.kind == "required_if":
         assert doc.field is not None
         return RequiredIf(
-            id=doc.id,
-            text=doc.text,
-            clause=doc.clause,
+            *common,
             field=fields[doc.field],
             when=tuple(Condition(fields[c.field], c.op, c.values) for c in doc.when),
         )
-    first, second = (fields[name] for name in doc.fields)
+    named = tuple(fields[name] for name in doc.fields)
+    if doc.kind == "prefix":
+        return Prefix(*common, fields=named)
+    if doc.kind == "non_negative":
+        return NonNegative(*common, fields=named)
+    first, second = named
     pair = (first, second)
     if doc.kind == "paired_lists":
         assert first.separator is not None
-        return PairedLists(doc.id, doc.text, doc.clause, pair, first.separator)
+        return PairedLists(*common, fields=pair, separator=first.separator)
     if doc.kind == "certificate_number":
         return CertificateNumber(
-            doc.id, doc.text, doc.clause, pair, first.separator, doc.id_types, doc.uscc_types
+            *common,
+            fields=pair,
+            separator=first.separator,
+            id_types=doc.id_types,
+            uscc_types=doc.uscc_types,
         )
     if doc.kind == "not_before":
-        return NotBefore(doc.id, doc.text, doc.clause, pair)
-    if doc.kind == "embedded_date":
-        assert doc.offset is not None
-        return EmbeddedDate(doc.id, doc.text, doc.clause, pair, doc.offset)
-    return Prefix(doc.id, doc.text, doc.clause, pair)
+        return NotBefore(*common, fields=pair)
+    assert doc.kind == "embedded_date" and doc.offset is not None
+    return EmbeddedDate(*common, fields=pair, offset=doc.offset)
+
+
+def rule_profile(doc: RuleDoc, code_profiles: dict[str, Profile]) -> Profile:
+    """The rule's profile, or (older editions) that of the problem code its kind reports."""
+    return doc.profile or code_profiles[RULE_CODES[doc.kind]]
+
+
+def _provenance(doc: RuleDoc, code_profiles: dict[str, Profile]) -> Provenance:
+    if doc.origin is not None:
+        return Provenance(doc.origin, doc.lines, doc.reason)
+    # Older editions did not say; they took the standard profile's rules from the text.
+    default = code_profiles[RULE_CODES[doc.kind]]
+    origin: Literal["text", "editor"] = "editor" if default == "strict" else "text"
+    return Provenance(origin, doc.lines, doc.reason, inferred=True)
 
 
 def _pascal(snake: str) -> str:

@@ -100,3 +100,15 @@ DOMAIN_CODES = {
     "json": "json",
     "non_negative": "negative",
 }
+
+# The problem code each rule kind reports; a rule that states no profile (older
+# editions) is checked in that code's profile.
+RULE_CODES = {
+    "required_if": "required_if",
+    "paired_lists": "paired_lists",
+    "certificate_number": "id_number",
+    "not_before": "order",
+    "embedded_date": "date_mismatch",
+    "prefix": "prefix",
+    "non_negative": "negative",
+}

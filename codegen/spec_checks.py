@@ -17,6 +17,7 @@ from codegen.loader_paths import CODESETS, ERRATA, STANDARD, record_path
 from codegen.problem_codes import DOMAINS, EVERY_PROFILE, PROBLEM_CODES, STATUS_IDS
 from codegen.problems import SpecProblem
 from codegen.spec_docs import CodeSetDoc, FieldDoc, RecordDoc, RuleDoc, SpecDocs
+from codegen.suggest import closest, did_you_mean, hint
 from codegen.wire_types import Kind, parse_wire_type
 
 SEPARATORS = ("^", ";")
@@ -246,9 +247,21 @@ def _check_record(
     ]
     c.unique(file, "fields", py_names, "Python 属性名")
     by_name = {f.name: f for f in record.fields}
+    labels = {f.label: f.name for f in record.fields}
+    former_seen: dict[str, str] = {}
 
     for i, f in enumerate(record.fields):
         path = f"fields[{i}]<{f.name}>"
+        for j, former in enumerate(f.former_labels):
+            where = f"{path}.former_labels[{j}]"
+            if not former.strip():
+                c.add(file, where, "旧中文名称不能为空")
+            elif former in labels:
+                c.add(file, where, f"旧中文名称 {former!r} 与字段 {labels[former]} 的中文名称相同")
+            elif former in former_seen:
+                c.add(file, where, f"旧中文名称 {former!r} 已是字段 {former_seen[former]} 的旧名称")
+            else:
+                former_seen[former] = f.name
         if not naming.is_identifier(f.name):
             c.add(file, f"{path}.name", "字段名应为 ASCII 标识符")
         if not f.label.strip():
@@ -260,7 +273,8 @@ def _check_record(
             c.add(
                 file,
                 f"{path}.type",
-                f"无法识别的类型 {f.type!r}；应为 String(n)、Int(n)、Long(n)、Double(n) 或 DateTime",
+                f"无法识别的类型 {f.type!r}{_type_hint(f.type)}；"
+                "应为 String(n)、Int(n)、Long(n)、Double(n) 或 DateTime",
             )
             continue
         if wire.is_numeric:
@@ -283,7 +297,11 @@ def _check_record(
         if f.codeset is not None:
             cs = codesets.get(f.codeset)
             if cs is None:
-                c.add(file, f"{path}.codeset", f"未知的代码集 {f.codeset!r}")
+                c.add(
+                    file,
+                    f"{path}.codeset",
+                    f"未知的代码集 {f.codeset!r}{did_you_mean(f.codeset, codesets)}",
+                )
             elif wire.kind is not Kind.STRING:
                 c.add(file, f"{path}.codeset", "只有 String 字段可以引用代码集")
             else:
@@ -291,14 +309,17 @@ def _check_record(
                 if too_long and f.separator is None:
                     c.add(file, f"{path}.codeset", f"代码 {too_long} 超出字段长度 {wire.size}")
         if f.format is not None and f.format not in formats:
-            c.add(file, f"{path}.format", f"未知的格式 {f.format!r}")
+            c.add(
+                file, f"{path}.format", f"未知的格式 {f.format!r}{did_you_mean(f.format, formats)}"
+            )
         if f.domain is not None:
             wanted = DOMAINS.get(f.domain)
             if wanted is None:
                 c.add(
                     file,
                     f"{path}.domain",
-                    f"未知的领域校验 {f.domain!r}；应为 {', '.join(DOMAINS)} 之一",
+                    f"未知的领域校验 {f.domain!r}{did_you_mean(f.domain, DOMAINS)}；"
+                    f"应为 {', '.join(DOMAINS)} 之一",
                 )
             elif (wanted == "number") != wire.is_numeric or wire.kind is Kind.DATETIME:
                 c.add(file, f"{path}.domain", f"领域校验 {f.domain} 不适用于 {f.type}")
@@ -311,16 +332,25 @@ def _check_record(
     c.unique(file, "rules", _ids(record.rules), "规则 id")
     for i, rule in enumerate(record.rules):
         path = f"rules[{i}]<{rule.id}>"
+        _check_provenance(c, file, path, rule)
         if rule.kind == "required_if":
             if rule.field is None or not rule.when or rule.fields:
                 c.add(file, path, "required_if 规则须有 field 和 when，且不应有 fields")
             if rule.field is not None and rule.field not in by_name:
-                c.add(file, f"{path}.field", f"未知字段 {rule.field!r}")
+                c.add(
+                    file,
+                    f"{path}.field",
+                    f"未知字段 {rule.field!r}{did_you_mean(rule.field, by_name)}",
+                )
             for j, cond in enumerate(rule.when):
                 cpath = f"{path}.when[{j}]"
                 target = by_name.get(cond.field)
                 if target is None:
-                    c.add(file, f"{cpath}.field", f"未知字段 {cond.field!r}")
+                    c.add(
+                        file,
+                        f"{cpath}.field",
+                        f"未知字段 {cond.field!r}{did_you_mean(cond.field, by_name)}",
+                    )
                     continue
                 if cond.op == "present":
                     if cond.values:
@@ -338,8 +368,45 @@ def _check_record(
                     for value in cond.values:
                         if value not in known:
                             c.add(file, f"{cpath}.values", f"{value!r} 不在代码集 {cs.id} 中")
+        elif rule.kind == "non_negative":
+            _check_non_negative_rule(c, file, path, rule, by_name)
         else:
             _check_pair_rule(c, file, path, rule, by_name, codesets)
+
+
+def _check_provenance(c: _Checker, file: str, path: str, rule: RuleDoc) -> None:
+    """A quote says where it stands in the text; an editors' rule says why it exists (and
+    may name the lines it builds on)."""
+    if rule.origin == "text":
+        if not rule.lines:
+            c.add(file, f"{path}.lines", "出自原文的规则须给出所引原文的行号 (lines)")
+        if rule.reason is not None:
+            c.add(file, f"{path}.reason", "出自原文的规则不写 reason；编者规则才写理由")
+    elif rule.origin == "editor":
+        if rule.reason is None or not rule.reason.strip():
+            c.add(file, f"{path}.reason", "编者规则须写明理由 (reason)")
+    elif rule.lines or rule.reason is not None:
+        c.add(file, f"{path}.origin", "写了 lines 或 reason 的规则须注明 origin（text 或 editor）")
+    for j, line in enumerate(rule.lines):
+        if line < 1:
+            c.add(file, f"{path}.lines[{j}]", "行号应为正整数")
+
+
+def _check_non_negative_rule(
+    c: _Checker, file: str, path: str, rule: RuleDoc, by_name: dict[str, FieldDoc]
+) -> None:
+    if rule.field is not None or rule.when or not rule.fields:
+        c.add(file, path, "non_negative 规则须有至少一个 fields，且不应有 field/when")
+    if rule.id_types or rule.uscc_types or rule.offset is not None:
+        c.add(file, path, "non_negative 规则不应有 id_types/uscc_types/offset")
+    for j, name in enumerate(rule.fields):
+        target = by_name.get(name)
+        if target is None:
+            c.add(file, f"{path}.fields[{j}]", f"未知字段 {name!r}{did_you_mean(name, by_name)}")
+            continue
+        wire = parse_wire_type(target.type)
+        if wire is not None and not wire.is_numeric:
+            c.add(file, f"{path}.fields[{j}]", f"字段 {name} 不是数值类型（{target.type}）")
 
 
 def _check_pair_rule(
@@ -350,24 +417,33 @@ def _check_pair_rule(
     by_name: dict[str, FieldDoc],
     codesets: dict[str, CodeSetDoc],
 ) -> None:
-    """Rules over two fields: paired_lists, certificate_number, not_before, embedded_date, prefix."""
-    if rule.field is not None or rule.when or len(rule.fields) != 2:
+    """Rules over fields: paired_lists, certificate_number, not_before, embedded_date (two
+    fields each), prefix (the field checked, then one or more prefixes)."""
+    if rule.kind == "prefix":
+        if rule.field is not None or rule.when or len(rule.fields) < 2:
+            c.add(
+                file,
+                path,
+                "prefix 规则须有至少两个 fields（被检字段与可作前缀的字段），且不应有 field/when",
+            )
+            return
+    elif rule.field is not None or rule.when or len(rule.fields) != 2:
         c.add(file, path, f"{rule.kind} 规则须恰有两个 fields，且不应有 field/when")
         return
     targets = []
     for j, name in enumerate(rule.fields):
         target = by_name.get(name)
         if target is None:
-            c.add(file, f"{path}.fields[{j}]", f"未知字段 {name!r}")
+            c.add(file, f"{path}.fields[{j}]", f"未知字段 {name!r}{did_you_mean(name, by_name)}")
         else:
             targets.append(target)
     if rule.kind != "certificate_number" and (rule.id_types or rule.uscc_types):
         c.add(file, path, "只有 certificate_number 规则可以有 id_types/uscc_types")
     if rule.kind != "embedded_date" and rule.offset is not None:
         c.add(file, path, "只有 embedded_date 规则可以有 offset")
-    if len(targets) != 2:
+    if len(targets) != len(rule.fields):
         return
-    first, second = targets
+    first, second = targets[:2]
     kinds = [parse_wire_type(t.type) for t in targets]
     if None in kinds:
         return  # the field's unparsable type is reported already; nothing to compare
@@ -421,14 +497,39 @@ def _check_errata(c: _Checker) -> None:
             c.add(ERRATA, f"{base}.places", "至少列出一处原文")
         if not erratum.resolution.strip():
             c.add(ERRATA, f"{base}.resolution", "缺少处理决定")
+        reversal = (erratum.reversed_in, erratum.previously, erratum.reversal_reason)
+        if any(v is not None for v in reversal) and not all(
+            v is not None and str(v).strip() for v in reversal
+        ):
+            c.add(
+                ERRATA,
+                base,
+                "改判须同时写明 reversed_in（改判的版次）、previously（原决定）与 reversal_reason（理由）",
+            )
+        edition = c.docs.standard.transcription.edition
+        if erratum.reversed_in is not None and not 1 < erratum.reversed_in <= edition:
+            c.add(
+                ERRATA,
+                f"{base}.reversed_in",
+                f"改判版次应在 2 到当前版次 {edition} 之间",
+            )
         for j, alias in enumerate(erratum.aliases):
             apath = f"{base}.aliases[{j}]<{alias.alias}>"
             target = records.get(alias.record)
             if target is None:
-                c.add(ERRATA, f"{apath}.record", f"未知的记录类型 {alias.record!r}")
+                c.add(
+                    ERRATA,
+                    f"{apath}.record",
+                    f"未知的记录类型 {alias.record!r}{did_you_mean(alias.record, records)}",
+                )
                 continue
             if alias.field not in {f.name for f in target.fields}:
-                c.add(ERRATA, f"{apath}.field", f"{alias.record} 没有字段 {alias.field!r}")
+                known_fields = [f.name for f in target.fields]
+                c.add(
+                    ERRATA,
+                    f"{apath}.field",
+                    f"{alias.record} 没有字段 {alias.field!r}{did_you_mean(alias.field, known_fields)}",
+                )
             if not naming.is_identifier(alias.alias):
                 c.add(ERRATA, f"{apath}.alias", "别名应为 ASCII 标识符")
             folded = alias.alias.casefold()
@@ -437,6 +538,17 @@ def _check_errata(c: _Checker) -> None:
                 c.add(ERRATA, f"{apath}.alias", f"别名 {alias.alias!r} 忽略大小写后与 {clash} 冲突")
             else:
                 aliases[alias.record][folded] = f"别名 {alias.alias}"
+
+
+def _type_hint(text: str) -> str:
+    """“Did you mean” for a type: its name matched against the known kinds, its size kept."""
+    name, _, rest = text.strip().partition("(")
+    kind = closest(name.strip(), [k.value for k in Kind])
+    if kind is None:
+        return ""
+    size = rest.rstrip(")").strip() or "n"
+    guess = kind if kind == Kind.DATETIME.value else f"{kind}({size})"
+    return hint(guess) if guess != text else ""
 
 
 class _HasId(Protocol):

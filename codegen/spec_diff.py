@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from codegen.loader import LoadedSpec
-from codegen.model import CodeSet, Model, Record
+from codegen.model import PROFILES, CodeSet, Model, Record
 from codegen.model_builder import build_model
 from codegen.spec_change import Change, Scope, changed
 from codegen.spec_diff_fields import field_changes
 from codegen.spec_diff_rules import rule_changes
-from codegen.spec_docs import SpecDocs
+from codegen.spec_docs import ErratumDoc, SpecDocs
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,8 @@ def model_changes(old: Model, new: Model) -> Iterator[Change]:
     yield from _codesets(old, new)
     yield from _formats(old, new)
     yield from _gateway(old, new)
+    yield from _problem_codes(old, new)
+    yield from _semantics(old, new)
     yield from _errata(old, new)
 
 
@@ -253,6 +255,53 @@ def _headers(old: Model, new: Model) -> Iterator[Change]:
         )
 
 
+def _problem_codes(old: Model, new: Model) -> Iterator[Change]:
+    """A problem reported in a lower profile, or made an error, can fail records that
+    passed (breaking); one moved to a higher profile, or made a warning, cannot."""
+    before = {p.code: p for p in old.problem_codes}
+    for p in new.problem_codes:
+        was = before.get(p.code)
+        if was is None:
+            continue
+        at = Scope(None, None, ("problem", p.code))
+        if p.profile != was.profile:
+            shown = f"problem {p.code}（{p.label}）profile {changed(was.profile, p.profile)}"
+            if PROFILES.index(p.profile) < PROFILES.index(was.profile):
+                yield at.breaking("problem-profile-lowered", shown)
+            else:
+                yield at.compatible("problem-profile-raised", shown)
+        if p.severity != was.severity:
+            shown = f"problem {p.code}（{p.label}）severity {changed(was.severity, p.severity)}"
+            if p.severity == "error":
+                yield at.breaking("problem-made-error", shown)
+            else:
+                yield at.compatible("problem-made-warning", shown)
+
+
+def _semantics(old: Model, new: Model) -> Iterator[Change]:
+    """The value conventions are explained here and implemented by the generator, so a
+    change to their text is reported (for the changelog) as a description change."""
+    before = {s.id: s for s in old.semantics}
+    after = {s.id: s for s in new.semantics}
+    for s_id, s in after.items():
+        at = Scope(None, None, ("semantics", s_id))
+        if s_id not in before:
+            yield at.compatible(
+                "semantics-added", f"convention {s_id}（{s.label}）stated: {s.text}"
+            )
+        elif before[s_id].text != s.text or before[s_id].label != s.label:
+            yield at.compatible("semantics-changed", f"convention {s_id}（{s.label}）now: {s.text}")
+    for s_id, s in before.items():
+        if s_id not in after:
+            yield Scope(None, None, ("semantics", s_id)).compatible(
+                "semantics-removed", f"convention {s_id}（{s.label}）no longer stated"
+            )
+
+
+def _erratum_text(e: ErratumDoc) -> tuple[object, ...]:
+    return (e.title, e.resolution, e.places, e.reversed_in, e.previously, e.reversal_reason)
+
+
 def _errata(old: Model, new: Model) -> Iterator[Change]:
     # Errata only explain; the aliases they bring are compared with the fields.
     old_errata = {e.id: e for e in old.errata}
@@ -262,7 +311,7 @@ def _errata(old: Model, new: Model) -> Iterator[Change]:
         before = old_errata.get(e_id)
         if before is None:
             yield at.compatible("erratum-added", f"erratum {e_id} added: {e.title}")
-        elif (before.title, before.resolution, before.places) != (e.title, e.resolution, e.places):
+        elif _erratum_text(before) != _erratum_text(e):
             yield at.compatible("erratum-changed", f"erratum {e_id} revised: {e.title}")
     for e_id, e in old_errata.items():
         if e_id not in new_errata:

@@ -45,7 +45,8 @@ def _renames(removed: list[Field], added: list[Field]) -> list[tuple[Field, Fiel
     taken: set[str] = set()
     for before in removed:
         for after in added:
-            if after.wire_name not in taken and after.label == before.label:
+            same = after.label == before.label or before.label in after.former_labels
+            if after.wire_name not in taken and same:
                 pairs.append((before, after))
                 taken.add(after.wire_name)
                 break
@@ -143,6 +144,15 @@ def _aliases(at: Scope, name: str, old: Field, new: Field) -> Iterator[Change]:
         )
     for alias in sorted(after - before):
         yield at.compatible("alias-added", f"{name} also accepts the input name {alias}", alias)
+    # Former labels are accepted as headers of filled Excel templates.
+    for label in sorted(set(old.former_labels) - set(new.former_labels)):
+        yield at.breaking(
+            "label-alias-removed", f"{name} no longer accepts the template header {label}", label
+        )
+    for label in sorted(set(new.former_labels) - set(old.former_labels)):
+        yield at.compatible(
+            "label-alias-added", f"{name} also accepts the template header {label}", label
+        )
 
 
 def _codeset_id(f: Field) -> str | None:

@@ -1,7 +1,9 @@
 """Differences between the declarative rules of one record type in two editions.
 
 A new rule can only refuse more records, so it is breaking; a dropped rule is
-compatible. A changed ``required_if`` rule is compared by when it fires: its
+compatible. A rule moved into a lower profile (strict → standard) now runs in more
+validations, so that is breaking; moved into a higher one (standard → strict) it is
+compatible. Its provenance (quote, lines, the editors' reason) is wording. A changed ``required_if`` rule is compared by when it fires: its
 conditions are alternatives, so firing in more cases tightens it and in fewer
 loosens it. Any other changed rule is taken as breaking, since whether it
 tightens cannot be told in general.
@@ -16,8 +18,10 @@ from typing import Any
 from codegen.model import Condition, Field, Record, RequiredIf, Rule
 from codegen.spec_change import Change, Scope
 
-# Rule attributes that only describe it; everything else decides what it checks.
-_WORDING = ("id", "text", "clause")
+# Rule attributes that only describe it; the profile is compared on its own; everything
+# else decides what it checks.
+_WORDING = ("id", "text", "clause", "provenance")
+_PROFILE = "profile"
 
 
 def rule_changes(old: Record, new: Record) -> Iterator[Change]:
@@ -39,6 +43,8 @@ def rule_changes(old: Record, new: Record) -> Iterator[Change]:
 
 def _changed(at: Scope, old: Rule, new: Rule) -> Iterator[Change]:
     rule_id = new.id
+    if old.profile != new.profile:
+        yield _profile(at, old, new)
     if _meaning(old) != _meaning(new):
         if isinstance(old, RequiredIf) and isinstance(new, RequiredIf):
             yield _required_if(at, old, new)
@@ -47,8 +53,18 @@ def _changed(at: Scope, old: Rule, new: Rule) -> Iterator[Change]:
                 "rule-changed",
                 f"rule {rule_id} now checks: {new.describe()} (was: {old.describe()})",
             )
-    elif (old.text, old.clause) != (new.text, new.clause):
+    elif (old.text, old.clause, old.provenance) != (new.text, new.clause, new.provenance):
         yield at.compatible("rule-description-changed", f"rule {rule_id} reworded: {new.text}")
+
+
+def _profile(at: Scope, old: Rule, new: Rule) -> Change:
+    """A rule moved into a lower profile is checked by more validations (breaking); one
+    moved into a higher profile, e.g. to strict, by fewer (compatible: whoever passed still
+    passes in every profile, and strict checks the same as before)."""
+    shown = f"rule {new.id} now checked from the {new.profile} profile up (was: {old.profile})"
+    if new.level < old.level:
+        return at.breaking("rule-profile-lowered", shown)
+    return at.compatible("rule-profile-raised", shown)
 
 
 def _required_if(at: Scope, old: RequiredIf, new: RequiredIf) -> Change:
@@ -84,7 +100,7 @@ def _meaning(rule: Rule) -> dict[str, Any]:
     return {
         f.name: _plain(getattr(rule, f.name))
         for f in dataclasses.fields(rule)
-        if f.name not in _WORDING
+        if f.name not in _WORDING and f.name != _PROFILE
     }
 
 

@@ -211,6 +211,8 @@ class FieldDoc:
     # Personal numbers (ID cards, mobiles): masked wherever a value is shown.
     sensitive: bool = False
     label_origin: Literal["text", "editor"] = "text"
+    # Labels an earlier edition used: still accepted as headers of filled Excel templates.
+    former_labels: tuple[str, ...] = ()
     python_name: str | None = None
     # A real value for generated examples where the generic one would not do.
     example: str | None = None
@@ -228,10 +230,27 @@ class ConditionDoc:
 class RuleDoc:
     id: str
     kind: Literal[
-        "required_if", "paired_lists", "certificate_number", "not_before", "embedded_date", "prefix"
+        "required_if",
+        "paired_lists",
+        "certificate_number",
+        "not_before",
+        "embedded_date",
+        "prefix",
+        "non_negative",
     ]
+    # origin "text": the standard's words, quoted from ``lines`` of its text file (parts
+    # of a quote from several lines joined by " … "); origin "editor": the editors' own
+    # rule, saying what it requires, with ``reason`` (``lines``: what it builds on).
     text: str
     clause: str
+    # The narrowest profile that checks it (gateway ⊂ standard ⊂ strict). Absent (older
+    # editions): the profile of the problem code its kind reports.
+    profile: Literal["gateway", "standard", "strict"] | None = None
+    # Where the rule comes from. Absent (older editions): "text" for the kinds the
+    # standard profile checks, "editor" for the others.
+    origin: Literal["text", "editor"] | None = None
+    lines: tuple[int, ...] = ()
+    reason: str | None = None
     field: str | None = None
     when: tuple[ConditionDoc, ...] = ()
     fields: tuple[str, ...] = ()
@@ -283,6 +302,11 @@ class ErratumDoc:
     places: tuple[PlaceDoc, ...]
     resolution: str
     aliases: tuple[AliasDoc, ...] = ()
+    # A resolution that reverses an earlier edition's: the edition that reversed it,
+    # what was decided before, and why it changed.
+    reversed_in: int | None = None
+    previously: str | None = None
+    reversal_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ from codegen.spec_workbook_layout import (
 from codegen.spec_workbook_read import Found, Row, read_table
 from codegen.spec_workbook_values import from_cell
 from codegen.spec_yaml import read_yaml
+from codegen.suggest import did_you_mean
 from codegen.wire_types import Kind
 
 _TYPES = {kind.value.casefold(): kind.value for kind in Kind}
@@ -340,7 +341,11 @@ def _wire_type(row: Row, title: str) -> str:
         return ""
     name = _TYPES.get(raw.strip().casefold())
     if name is None:
-        row.problem(title, f"未知的类型 {raw!r}；应为 {'、'.join(_TYPES.values())} 之一")
+        row.problem(
+            title,
+            f"未知的类型 {raw!r}{did_you_mean(raw.strip(), _TYPES.values())}；"
+            f"应为 {'、'.join(_TYPES.values())} 之一",
+        )
     elif name == Kind.DATETIME.value:
         if length is None:
             return name

@@ -3,8 +3,9 @@
 Because conversion follows the dataclass field types, an attribute added to a
 spec document gets a workbook column without changes here: text for ``str``,
 是/否 for ``bool``, digits as text for ``int`` (a spreadsheet keeps only 15
-significant digits), one of the values for a ``Literal``, and a comma list
-(or a JSON array when a value needs it) for ``tuple[str, ...]``.
+significant digits), one of the values for a ``Literal``, a comma list (or a
+JSON array when a value needs it) for ``tuple[str, ...]`` and a comma list of
+integers for ``tuple[int, ...]``.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def to_cell(hint: Any, value: object) -> CellValue:
     if get_origin(base) is tuple and get_args(base)[0] is str:
         assert isinstance(value, tuple)
         return format_list(value) or None
+    if get_origin(base) is tuple and get_args(base)[0] is int:
+        assert isinstance(value, tuple)
+        return ", ".join(str(v) for v in value) or None
     raise TypeError(f"no spreadsheet cell for {hint!r}")  # a new kind of attribute: add it here
 
 
@@ -90,4 +94,13 @@ def from_cell(row: Row, title: str, hint: Any, default: Any, *, must_fill: bool 
             row.problem(title, "应为逗号分隔的列表，或字符串的 JSON 数组")
             return ()
         return items
+    if get_origin(base) is tuple and get_args(base)[0] is int:
+        text = row.text(title)
+        if text is None:
+            return () if fallback is NO_DEFAULT else fallback
+        parts = [part.strip() for part in text.split(",")]
+        if not all(part.isascii() and part.isdigit() for part in parts):
+            row.problem(title, "应为逗号分隔的整数，如 870, 871")
+            return ()
+        return tuple(int(part) for part in parts)
     raise TypeError(f"no spreadsheet cell for {hint!r}")

@@ -2,8 +2,8 @@
 
 The first sheet is read: row 1 is the header, each non-blank row below is one
 record. A header cell names its field by wire name (the template's second
-line), by Chinese label, or by any identifier ``normalize()`` may know (an
-erratum's alias). Cell values become what the wire format wants: a code for a
+line), by Chinese label (or one an earlier edition used), or by any identifier
+``normalize()`` may know (an erratum's alias). Cell values become what the wire format wants: a code for a
 code or label typed in a coded column, int / float for numeric columns,
 "yyyy-MM-dd HH:mm:ss" for datetime cells, text for numbers in text columns.
 What cannot be converted is passed on unchanged, for the validator to report.
@@ -45,6 +45,7 @@ class ColumnSpec:
     kind: ColumnKind
     separator: str | None = None
     codes: tuple[tuple[str, str], ...] = ()  # (code, label)
+    former_labels: tuple[str, ...] = ()  # labels of earlier editions, still accepted
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ def columns_from_package(package: ModuleType, key: str) -> tuple[ColumnSpec, ...
         codes = (
             tuple((str(m.value), str(m.label)) for m in codesets[f.codeset]) if f.codeset else ()
         )
-        columns.append(ColumnSpec(str(f.wire_name), str(f.label), kind, f.separator, codes))
+        former = tuple(getattr(f, "former_labels", ()))  # absent in packages built before it
+        columns.append(ColumnSpec(str(f.wire_name), str(f.label), kind, f.separator, codes, former))
     return tuple(columns)
 
 
@@ -165,6 +167,9 @@ def _header(
     by_label: dict[str, str] = {}
     for c in columns:
         by_label.setdefault(c.label, c.wire_name)
+    for c in columns:
+        for former in c.former_labels:
+            by_label.setdefault(former, c.wire_name)
     keys: dict[int, str] = {}
     errors = []
     for index, raw in enumerate(head):

@@ -155,7 +155,11 @@ def test_check_reports_non_canonical_spec(tmp_project: Path) -> None:
     assert "not in canonical layout (run `codegen fmt`): spec/standard.yaml" in result.output
     fixed = CliRunner().invoke(main, ["--root", str(tmp_project), "fmt"])
     assert fixed.exit_code == 0 and "spec/standard.yaml" in fixed.output
-    assert CliRunner().invoke(main, ["--root", str(tmp_project), "fmt", "--check"]).exit_code == 0
+    assert "1 file(s) rewritten" in fixed.output
+    again = CliRunner().invoke(main, ["--root", str(tmp_project), "fmt"])
+    assert again.exit_code == 0 and "0 file(s) rewritten" in again.output  # a line on success
+    checked = CliRunner().invoke(main, ["--root", str(tmp_project), "fmt", "--check"])
+    assert checked.exit_code == 0 and "canonical layout" in checked.output
 
 
 def test_build_repairs_drift(tmp_project: Path, rendered: Rendered) -> None:

@@ -290,3 +290,13 @@ def test_main_help_lists_the_commands() -> None:
     listed = re.findall(r"^  (\w+)\s", result.output.split("Commands:")[1], flags=re.M)
     assert {"build", "fmt", "send", "validate"} <= set(listed)
     assert "GDZW 0003-2019" in result.output
+    # Every kind of build output is named, the Excel templates and the reference too.
+    for output in ("gdzw_uppro", "jsonschema/", "openapi.json", "xlsx/", "docs/index.html"):
+        assert output in result.output, output
+
+
+def test_diff_help_gives_every_exit_code() -> None:
+    text = " ".join(CliRunner().invoke(main, ["diff", "--help"]).output.split())
+    assert "0 nothing breaking" in text
+    assert "1 NEW makes a breaking change" in text
+    assert "2 a side cannot be read" in text

@@ -550,3 +550,83 @@ def test_a_broken_record_file_does_not_hide_cross_reference_problems(spec_copy: 
     assert "spec/records/specialprocedure.yaml" in files
     assert any(p.file == f"spec/{ACCEPT}" and "no_such_codeset" in p.message for p in problems)
     assert not any("未知的记录类型" in p.message for p in problems)
+
+
+def test_an_unknown_key_does_not_hide_the_problems_after_it(spec_copy: Path) -> None:
+    """One run reports everything: the unknown key and the later fields' own mistakes."""
+    edit_yaml(spec_copy, ACCEPT, lambda d: field(d, "CatalogCode").update(colour="red"))
+    edit_yaml(spec_copy, ACCEPT, lambda d: field(d, "TaskName").update(type="Strng(1000)"))
+    edit_yaml(spec_copy, ACCEPT, lambda d: field(d, "ApplyType").update(codeset="apply_typ"))
+    problems = spec_problems(spec_copy)
+    expect(problems, ACCEPT, f"{field_path(spec_copy, ACCEPT, 'CatalogCode')}.colour", "'colour'")
+    expect(problems, ACCEPT, f"{field_path(spec_copy, ACCEPT, 'TaskName')}.type", "'Strng(1000)'")
+    expect(problems, ACCEPT, f"{field_path(spec_copy, ACCEPT, 'ApplyType')}.codeset")
+    assert len(problems) == 3, "\n".join(map(str, problems))
+
+
+@pytest.mark.parametrize(
+    ("name", "attr", "wrong", "suggested"),
+    [
+        ("ApplyType", "codeset", "apply_typ", "'apply_type'"),
+        ("TaskName", "type", "Strng(1000)", "'String(1000)'"),
+        ("ApplyDate", "type", "Datetime", "'DateTime'"),
+        ("TaskVersion", "type", "int(10)", "'Int(10)'"),
+        ("ProjectNo", "format", "project_num", "'project_no'"),
+        ("ContactMobile", "domain", "mobil", "'mobile'"),
+        ("Legal", "codest", "x", "'codeset'"),
+    ],
+)
+def test_unknown_names_get_a_did_you_mean(
+    spec_copy: Path, name: str, attr: str, wrong: str, suggested: str
+) -> None:
+    edit_yaml(spec_copy, ACCEPT, lambda d: field(d, name).update({attr: wrong}))
+    problems = spec_problems(spec_copy)
+    path = f"{field_path(spec_copy, ACCEPT, name)}.{attr}"
+    problem = expect(problems, ACCEPT, path, f"did you mean {suggested}?", "是否应为")
+    assert repr(attr if attr == "codest" else wrong) in problem.message
+
+
+def test_no_suggestion_when_nothing_is_close(spec_copy: Path) -> None:
+    edit_yaml(spec_copy, ACCEPT, lambda d: field(d, "ApplyType").update(codeset="zzzzzz"))
+    problems = spec_problems(spec_copy)
+    path = f"{field_path(spec_copy, ACCEPT, 'ApplyType')}.codeset"
+    assert "did you mean" not in expect(problems, ACCEPT, path).message
+
+
+def test_former_label_must_not_be_a_current_label(spec_copy: Path) -> None:
+    edit_yaml(spec_copy, ACCEPT, lambda d: field(d, "Legal").update(former_labels=["申请时间"]))
+    path = f"{field_path(spec_copy, ACCEPT, 'Legal')}.former_labels[0]"
+    only(spec_problems(spec_copy), ACCEPT, path, "'申请时间'", "ApplyDate")
+
+
+def test_editors_rule_needs_a_reason_and_a_quote_needs_lines(spec_copy: Path) -> None:
+    def change(data: dict[str, Any]) -> None:
+        rules = data["rules"]
+        rules[index_of(rules, "id", "accept-not-before-apply")].pop("reason")
+        rules[index_of(rules, "id", "refusal-reason-required")].pop("lines")
+
+    edit_yaml(spec_copy, ACCEPT, change)
+    problems = spec_problems(spec_copy)
+    rules = read_yaml(spec_copy, ACCEPT)["rules"]
+    at = index_of(rules, "id", "accept-not-before-apply")
+    expect(problems, ACCEPT, f"rules[{at}]<accept-not-before-apply>.reason", "理由")
+    at = index_of(rules, "id", "refusal-reason-required")
+    expect(problems, ACCEPT, f"rules[{at}]<refusal-reason-required>.lines", "行号")
+    assert len(problems) == 2, "\n".join(map(str, problems))
+
+
+def test_a_reversal_names_edition_previous_decision_and_reason(spec_copy: Path) -> None:
+    def change(data: dict[str, Any]) -> None:
+        errata = data["errata"]
+        errata[index_of(errata, "id", "legal-condition-vs-codesets")].pop("reversal_reason")
+
+    edit_yaml(spec_copy, "errata.yaml", change)
+    at = index_of(
+        read_yaml(spec_copy, "errata.yaml")["errata"], "id", "legal-condition-vs-codesets"
+    )
+    only(
+        spec_problems(spec_copy),
+        "errata.yaml",
+        f"errata[{at}]<legal-condition-vs-codesets>",
+        "改判",
+    )

@@ -307,6 +307,12 @@ def test_openapi_record_schemas_are_the_json_schemas(rendered: Rendered, model: 
         standalone = json.loads(rendered.files[f"jsonschema/{record.schema_file}"])
         del standalone["$schema"], standalone["$id"]
         assert components[record.python_name] == standalone, record.key
-        lengths = [p["maxLength"] for p in standalone["properties"].values() if "maxLength" in p]
+        # An optional field's schema is anyOf [null or "", the value's schema] (issue 13).
+        lengths = [
+            branch["maxLength"]
+            for p in standalone["properties"].values()
+            for branch in [p, *p.get("anyOf", [])]
+            if "maxLength" in branch
+        ]
         strings = [f for f in record.fields if f.max_length is not None]
         assert len(lengths) == len(strings), record.key

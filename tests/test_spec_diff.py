@@ -52,6 +52,13 @@ def _set(name: str, **values: object) -> Callable[[Doc], None]:
     return change
 
 
+def _rule(rule_id: str, **values: object) -> Callable[[Doc], None]:
+    def change(r: Doc) -> None:
+        item(r["rules"], "id", rule_id).update(values)
+
+    return change
+
+
 def _refusal_values(*values: str) -> Callable[[Doc], None]:
     def change(r: Doc) -> None:
         item(r["rules"], "id", "refusal-reason-required")["when"][0]["values"] = list(values)
@@ -165,8 +172,44 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str]] = [
     (ACCEPT, _refusal_values("2"), "accept.refusal-reason-required.rule-loosened", "compatible"),
     (ACCEPT, _add_rule, "accept.address-if-contact.rule-added", "breaking"),
     (ACCEPT, _drop_rule, "accept.refusal-reason-required.rule-removed", "compatible"),
+    (
+        ACCEPT,
+        _rule("refusal-reason-required", profile="strict"),
+        "accept.refusal-reason-required.rule-profile-raised",
+        "compatible",
+    ),
+    (
+        ACCEPT,
+        _rule("accept-not-before-apply", profile="standard"),
+        "accept.accept-not-before-apply.rule-profile-lowered",
+        "breaking",
+    ),
+    (
+        ACCEPT,
+        _rule("accept-not-before-apply", profile="gateway"),
+        "accept.accept-not-before-apply.rule-profile-lowered",
+        "breaking",
+    ),
+    (
+        ACCEPT,
+        _rule("accept-not-before-apply", reason="另一个理由", lines=[270]),
+        "accept.accept-not-before-apply.rule-description-changed",
+        "compatible",
+    ),
     (ACCEPT, _swap_not_before, "accept.accept-not-before-apply.rule-changed", "breaking"),
     (ACCEPT, _set("ZipCode", domain=None), "accept.ZipCode.domain-dropped", "compatible"),
+    (
+        ACCEPT,
+        _set("ZipCode", former_labels=["邮政编码"]),
+        "accept.ZipCode.邮政编码.label-alias-added",
+        "compatible",
+    ),
+    (
+        ACCEPT,
+        _set("SystemName", former_labels=[]),
+        "accept.SystemName.业务系统名称.label-alias-removed",
+        "breaking",
+    ),
     (ACCEPT, _set("Address", domain="json"), "accept.Address.domain-added", "breaking"),
     (
         "codesets.yaml",
@@ -199,6 +242,30 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str]] = [
         "breaking",
     ),
     ("standard.yaml", _gateway(_batch_limit(99)), "", ""),  # the same limit: no change
+    (
+        "standard.yaml",
+        lambda d: item(d["problem_codes"], "code", "prefix").pop("severity"),
+        "problem.prefix.problem-made-error",
+        "breaking",
+    ),
+    (
+        "standard.yaml",
+        lambda d: item(d["problem_codes"], "code", "order").update(severity="warning"),
+        "problem.order.problem-made-warning",
+        "compatible",
+    ),
+    (
+        "standard.yaml",
+        lambda d: item(d["problem_codes"], "code", "format").update(profile="gateway"),
+        "problem.format.problem-profile-lowered",
+        "breaking",
+    ),
+    (
+        "standard.yaml",
+        lambda d: item(d["semantics"], "id", "length").update(text="按字符计。"),
+        "semantics.length.semantics-changed",
+        "compatible",
+    ),
     ("standard.yaml", _currency_pattern, "format.currency_code.pattern-changed", "breaking"),
 ]
 
@@ -244,7 +311,8 @@ def test_changelog_lists_breaking_first_and_names_the_editions(
 ) -> None:
     edit(spec_copy, ACCEPT, _remove_address)
     edit(spec_copy, ACCEPT, _add_field(False))
-    edit(spec_copy, "standard.yaml", lambda d: d["transcription"].update(edition=2))
+    edition = loaded.docs.standard.transcription.edition
+    edit(spec_copy, "standard.yaml", lambda d: d["transcription"].update(edition=edition + 1))
     diff = diff_specs(loaded, load_spec(spec_copy))
     text = render_changelog(diff)
     assert text.index("## Breaking changes") < text.index("## Compatible changes")
@@ -364,3 +432,38 @@ def test_result_lists_are_partitioned(loaded: LoadedSpec, spec_copy: Path) -> No
     assert set(diff.breaking) | set(diff.compatible) == set(diff.changes)
     assert all(c.breaking for c in diff.breaking)
     assert len({c.id for c in diff.changes}) == len(diff.changes)
+
+
+def _strip_profiles_and_provenance(r: Doc) -> None:
+    for rule in r.get("rules", []):
+        for key in ("profile", "origin", "lines", "reason"):
+            rule.pop(key, None)
+
+
+def test_rules_without_profile_or_origin_load_with_their_kinds_defaults(
+    loaded: LoadedSpec, spec_copy: Path
+) -> None:
+    """An older edition (no profile, no provenance) still loads: each rule gets the profile
+    of the problem code its kind reports, and its origin is marked as inferred."""
+    for key in loaded.docs.standard.records:
+        edit(spec_copy, f"records/{key}.yaml", _strip_profiles_and_provenance)
+    diff = diff_specs(load_spec(spec_copy), loaded)
+    for record in diff.old.records:
+        for rule in record.rules:
+            assert rule.provenance.inferred
+            expected = "standard" if rule.kind in ("required_if", "paired_lists") else "strict"
+            assert rule.profile == expected, rule.id
+            assert rule.provenance.origin == ("text" if expected == "standard" else "editor")
+    moved = {
+        c.id
+        for c in diff.changes
+        if c.kind in ("rule-profile-raised", "rule-profile-lowered", "rule-changed")
+    }
+    current = {r.id: r for rec in diff.new.records for r in rec.rules}
+    assert moved == {
+        f"{rec.key}.{rule.id}.rule-profile-raised"
+        for rec in diff.new.records
+        for rule in rec.rules
+        if rule.profile == "strict" and rule.kind in ("required_if", "paired_lists")
+    }, sorted(moved)
+    assert all(not r.provenance.inferred for r in current.values())

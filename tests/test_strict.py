@@ -205,13 +205,19 @@ def test_project_no_date_and_prefix(pkg: ModuleType) -> None:
     assert [
         (p.field, p.code, p.rule) for p in pkg.validate("accept", record, profile="strict")
     ] == [("ProjectNo", "date_mismatch", "project-no-date-is-apply-date")]
+    # Beginning with either implementation code passes; with neither, a warning (L242).
     record = example(pkg, "accept")
     record["TaskCode"] = "11440000MB2D0461X44442011800002"
-    assert [(p.field, p.code) for p in pkg.validate("accept", record, profile="strict")] == [
-        ("ProjectNo", "prefix")
-    ]
+    assert pkg.validate("accept", record, profile="strict") == []  # LocalTaskCode matches
+    record["LocalTaskCode"] = "11440000MB2D0461X44442011800003"
+    problems = pkg.validate("accept", record, profile="strict")
+    assert [(p.field, p.code, p.severity) for p in problems] == [("ProjectNo", "prefix", "warning")]
+    assert pkg.errors(problems) == []
+    assert "TaskCode" in problems[0].message and "LocalTaskCode" in problems[0].message
+    record["ProjectNo"] = record["TaskCode"] + record["ProjectNo"][31:]
+    assert pkg.validate("accept", record, profile="strict") == []  # TaskCode matches
     del record["TaskCode"]
-    assert pkg.validate("accept", record, profile="strict") == []
+    assert [p.code for p in pkg.validate("accept", record, profile="strict")] == ["prefix"]
 
 
 def test_client_and_outbox_take_the_profile(pkg: ModuleType, tmp_path: Any) -> None:
