@@ -268,12 +268,23 @@ class _BudgetReader(io.RawIOBase):
         view = memoryview(buffer).cast("B")
         # At the cap, one more byte tells a reply that ends there from a longer one.
         view = view[: max(room, 1)]
-        self._sock.settimeout(budget.remaining())
-        count = self._raw.readinto(view) or 0
-        if count and room <= 0:
-            raise ReplyTooLargeError(budget.limit)
+        try:
+            self._sock.settimeout(budget.remaining())
+            count = self._raw.readinto(view) or 0
+            if count and room <= 0:
+                raise ReplyTooLargeError(budget.limit)
+        except (TimeoutError, ReplyTooLargeError):
+            self._abort()
+            raise
         budget.received += count
         return count
+
+    def _abort(self) -> None:
+        """Ends the connection at once: the server learns that nothing more is read."""
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def close(self) -> None:
         self._raw.close()
@@ -433,6 +444,9 @@ class UrllibTransport:
         req = urllib.request.Request(request.url, data=request.body, method="POST")
         for name, value in request.headers.items():
             req.add_header(name, value)
+        # The error is raised outside the except blocks, so the failed exchange (and the
+        # socket its traceback holds) is released at once.
+        error: GatewayError
         try:
             try:
                 with opener.open(req) as reply:
@@ -443,22 +457,24 @@ class UrllibTransport:
                     _check_length(exc, budget)
                     return HttpResponse(exc.code, dict(exc.headers.items()), exc.read())
         except ReplyTooLargeError:
-            raise ReplyTooLargeError(budget.limit) from None
+            error = ReplyTooLargeError(budget.limit)
         # Timeouts and resets are OSError; a garbled status line or a body cut short
         # (BadStatusLine, IncompleteRead) is http.client.HTTPException: all mean "no reply".
         except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-            if isinstance(reason, TimeoutError) or time.monotonic() >= budget.deadline:
-                raise RequestTimeoutError(
-                    f"请求超时：{_seconds(request.timeout)} 内未完成 "
-                    f"(request not completed within {request.timeout:g} s)"
-                ) from None
-            detail = (
-                f"{type(reason).__name__}: {reason}"
-                if isinstance(reason, BaseException)
-                else reason
-            )
-            raise TransportError(f"连接失败 (connection failed): {detail}") from None
+            error = _no_reply(exc, budget)
+        raise error
+
+
+def _no_reply(exc: Exception, budget: _Budget) -> TransportError:
+    """The TransportError for a request that got no usable reply."""
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, TimeoutError) or time.monotonic() >= budget.deadline:
+        return RequestTimeoutError(
+            f"请求超时：{_seconds(budget.timeout)}内未完成 "
+            f"(request not completed within {budget.timeout:g} s)"
+        )
+    detail = f"{type(reason).__name__}: {reason}" if isinstance(reason, BaseException) else reason
+    return TransportError(f"连接失败 (connection failed): {detail}")
 
 
 def _check_length(reply: Any, budget: _Budget) -> None:
