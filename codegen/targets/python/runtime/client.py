@@ -638,12 +638,15 @@ class Client(RecordGroups):
         paasid: x-tif-paasid, fixed (spec.PAASID) by 6.3.1.
         timeout: seconds each HTTP request may take in all: connecting, the TLS
             handshake, sending the body and reading the reply (with the default
-            transport; a custom transport is handed the same figure). Until
-            2019.1 it bounded each socket operation instead. A request past it
+            transport; a custom transport is handed the same figure). Earlier
+            releases bounded each socket operation instead. A request past it
             fails with RequestTimeoutError and is retried like a connection failure.
         retry: the RetryPolicy for safe retries.
         transport: a callable ``HttpRequest -> HttpResponse``, or an httpx-style
-            client object; urllib by default.
+            client object; UrllibTransport by default. A custom one must not
+            follow redirects, and should keep to the timeout and the reply cap
+            (see Transport): the client refuses a 3xx and a body over
+            REPLY_MAX_BYTES, but only after the transport has returned.
         validate: validate records before sending (on by default); records
             with errors are refused with the validator's problems and never sent.
         profile: the validation profile, "gateway", "standard" (default) or "strict".
