@@ -326,18 +326,12 @@ class _BudgetHTTPConnection(http.client.HTTPConnection):
         timeout: float | None = None,
         source_address: tuple[str, int] | None = None,
     ) -> socket.socket:
-        return _open_socket(self._budget, address, source_address)
+        sock = socket.create_connection(address, self._budget.remaining(), source_address)
+        # http.client calls this socket's sendall, makefile, setsockopt and close only.
+        return cast(socket.socket, _BudgetSocket(sock, self._budget))
 
 
-def _open_socket(
-    budget: _Budget, address: tuple[str, int], source_address: tuple[str, int] | None
-) -> socket.socket:
-    sock = socket.create_connection(address, budget.remaining(), source_address)
-    # http.client calls this socket's sendall, makefile, setsockopt and close only.
-    return cast(socket.socket, _BudgetSocket(sock, budget))
-
-
-class _BudgetHTTPSConnection(http.client.HTTPSConnection):
+class _BudgetHTTPSConnection(_BudgetHTTPConnection, http.client.HTTPSConnection):
     """The same for HTTPS; the TLS handshake is bounded by the deadline too."""
 
     def __init__(
@@ -346,18 +340,8 @@ class _BudgetHTTPSConnection(http.client.HTTPSConnection):
         if context is None:
             context = ssl.create_default_context()
             context.set_alpn_protocols(["http/1.1"])
-        super().__init__(host, context=context, **kwargs)
+        super().__init__(host, budget, context=context, **kwargs)
         self._tls_context = context
-        self._budget = budget
-        self._create_connection = self._open_socket
-
-    def _open_socket(
-        self,
-        address: tuple[str, int],
-        timeout: float | None = None,
-        source_address: tuple[str, int] | None = None,
-    ) -> socket.socket:
-        return _open_socket(self._budget, address, source_address)
 
     def connect(self) -> None:
         http.client.HTTPConnection.connect(self)  # TCP, and a proxy's CONNECT tunnel
