@@ -380,27 +380,39 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-class _BudgetHTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, budget: _Budget) -> None:
-        super().__init__()
-        self._budget = budget
+class _BudgetRequest(urllib.request.Request):
+    """A urllib request carrying its budget to the connection handlers."""
 
+    def __init__(self, url: str, body: bytes, budget: _Budget) -> None:
+        super().__init__(url, data=body, method="POST")
+        self.budget = budget
+
+
+def _budget_of(req: urllib.request.Request) -> _Budget:
+    assert isinstance(req, _BudgetRequest)  # the transport's opener sends nothing else
+    return req.budget
+
+
+class _BudgetHTTPHandler(urllib.request.HTTPHandler):
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        budget = _budget_of(req)
+
         def connection(host: str, **kwargs: Any) -> http.client.HTTPConnection:
-            return _BudgetHTTPConnection(host, self._budget, **kwargs)
+            return _BudgetHTTPConnection(host, budget, **kwargs)
 
         return self.do_open(connection, req)
 
 
 class _BudgetHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, budget: _Budget, context: ssl.SSLContext | None) -> None:
+    def __init__(self, context: ssl.SSLContext | None) -> None:
         super().__init__(context=context)
         self._tls_context = context
-        self._budget = budget
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        budget = _budget_of(req)
+
         def connection(host: str, **kwargs: Any) -> http.client.HTTPConnection:
-            return _BudgetHTTPSConnection(host, self._budget, **kwargs)
+            return _BudgetHTTPSConnection(host, budget, **kwargs)
 
         return self.do_open(connection, req, context=self._tls_context)
 
@@ -411,21 +423,20 @@ class UrllibTransport:
     It never follows a redirect, gives up after ``request.timeout`` seconds in all
     (connecting, the TLS handshake, sending and reading; name resolution is the
     operating system's and not covered) and reads at most REPLY_MAX_BYTES of a reply,
-    status line and headers included, raising ReplyTooLargeError beyond.
+    status line and headers included, raising ReplyTooLargeError beyond. Thread-safe.
     """
 
     def __init__(
         self, reply_max_bytes: int = REPLY_MAX_BYTES, context: ssl.SSLContext | None = None
     ) -> None:
         self.reply_max_bytes = reply_max_bytes
-        self.context = context  # for HTTPS: the system's trusted CAs unless given
+        self._opener = urllib.request.build_opener(
+            _NoRedirects(), _BudgetHTTPHandler(), _BudgetHTTPSHandler(context)
+        )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         budget = _Budget(request.timeout, self.reply_max_bytes)
-        opener = urllib.request.build_opener(
-            _NoRedirects(), _BudgetHTTPHandler(budget), _BudgetHTTPSHandler(budget, self.context)
-        )
-        req = urllib.request.Request(request.url, data=request.body, method="POST")
+        req = _BudgetRequest(request.url, request.body, budget)
         for name, value in request.headers.items():
             req.add_header(name, value)
         # The error is raised outside the except blocks, so the failed exchange (and the
@@ -433,7 +444,7 @@ class UrllibTransport:
         error: GatewayError
         try:
             try:
-                with opener.open(req) as reply:
+                with self._opener.open(req) as reply:
                     _check_length(reply, budget)
                     return HttpResponse(reply.status, dict(reply.headers.items()), reply.read())
             except urllib.error.HTTPError as exc:
