@@ -551,6 +551,20 @@ def test_retry_after_beyond_the_policy_ends_retries(
     assert "Retry-After" in str(error)
 
 
+def test_retry_after_beyond_the_policy_on_the_last_try(cm: ModuleType, pkg: ModuleType) -> None:
+    """With no try left, a long Retry-After is still a RetryLaterError: the outbox keeps the
+    batch's tries for real failures."""
+    clock = Clock()
+    transport, requests = scripted(cm, cm.HttpResponse(429, {"Retry-After": "600"}, b""))
+    policy = cm.RetryPolicy(attempts=1)
+    with pytest.raises(cm.RetryLaterError):
+        fake_client(cm, transport, clock, retry=policy).accept.save(accept(pkg))
+    transport, requests = scripted(cm, cm.HttpResponse(429, {"Retry-After": "5"}, b""))
+    with pytest.raises(cm.HttpStatusError) as info:
+        fake_client(cm, transport, clock, retry=policy).accept.save(accept(pkg))
+    assert type(info.value) is cm.HttpStatusError and info.value.retry_after == 5.0
+
+
 def test_every_wait_is_bounded_by_ceiling_and_deadline(cm: ModuleType, pkg: ModuleType) -> None:
     clock = Clock()
     replies = [cm.HttpResponse(429, {"Retry-After": "10"}, b"") for _ in range(20)]

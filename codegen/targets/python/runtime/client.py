@@ -740,13 +740,16 @@ class Client(RecordGroups):
             except GatewayError as exc:
                 now = self._clock()
                 left = self.retry.deadline - (now - started)
-                if not exc.retryable or tries >= self.retry.attempts or left <= 0:
+                if not exc.retryable or left <= 0:
                     raise
                 retry_after = exc.retry_after if isinstance(exc, HttpStatusError) else None
                 if retry_after is not None and retry_after > min(self.retry.ceiling, left):
+                    # A wait the policy won't make: stop, and send nothing until it is over.
                     self._resume_at = max(self._resume_at, now + retry_after)
                     assert isinstance(exc, HttpStatusError)
                     raise RetryLaterError(exc, retry_after) from None
+                if tries >= self.retry.attempts:
+                    raise
                 wait = min(self.retry.delay(tries - 1, self._rng, retry_after), left)
                 _log.warning(
                     "%s %s 失败（%s），%.2f 秒后第 %d 次重试", key, operation, exc, wait, tries
