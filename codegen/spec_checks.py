@@ -106,6 +106,8 @@ def _check_standard(c: _Checker) -> None:
         c.add(STANDARD, "gateway.batch_max_records", "应为正整数")
     if gw.body_max_bytes < 1024:
         c.add(STANDARD, "gateway.body_max_bytes", "应不小于 1024")
+    if gw.reply_max_bytes < 1024:
+        c.add(STANDARD, "gateway.reply_max_bytes", "应不小于 1024")
     for i, part in enumerate(gw.signature.concatenation):
         if part not in ("timestamp", "token", "nonce"):
             c.add(STANDARD, f"gateway.signature.concatenation[{i}]", f"未知的签名要素 {part!r}")

@@ -218,7 +218,7 @@ def _gateway(old: Model, new: Model) -> Iterator[Change]:
         yield Scope(None, None, ("gateway", "signature")).breaking(
             "gateway-changed", f"signature recipe changed: {b.signature.description}"
         )
-    for attr in ("batch_max_records", "body_max_bytes"):
+    for attr in ("batch_max_records", "body_max_bytes", "reply_max_bytes"):
         before, after = getattr(a, attr), getattr(b, attr)
         at = Scope(None, None, ("gateway", attr))
         if after < before:

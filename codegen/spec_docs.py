@@ -136,6 +136,8 @@ class GatewayDoc:
     batch_limit_clause: str
     body_max_bytes: int
     body_max_bytes_reason: str
+    reply_max_bytes: int
+    reply_max_bytes_reason: str
     reply: tuple[ReplyFieldDoc, ...]
     success_code: str
     status_mapping_note: str

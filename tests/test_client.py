@@ -411,12 +411,24 @@ def test_429_honours_retry_after(cm: ModuleType, pkg: ModuleType) -> None:
     assert clock.sleeps == [7.0, 2.5]
 
 
-def test_retry_after_is_capped_by_ceiling(cm: ModuleType, pkg: ModuleType) -> None:
+def test_retry_after_over_ceiling_ends_retries(cm: ModuleType, pkg: ModuleType) -> None:
+    """A wait the policy won't make is not shortened: the client stops and sends nothing more."""
     clock = Clock()
     gateway = Gateway(cm, response(cm, 429, b"", **{"Retry-After": "3600"}), response(cm))
-    policy = cm.RetryPolicy(ceiling=12.0)
-    make_client(cm, gateway, clock, retry=policy).accept.save(accept(pkg))
-    assert clock.sleeps == [12.0]
+    policy = cm.RetryPolicy(ceiling=12.0, deadline=10_000)
+    client = make_client(cm, gateway, clock, retry=policy)
+    with pytest.raises(cm.RetryLaterError) as info:
+        client.accept.save(accept(pkg))
+    assert info.value.retry_after == 3600.0 and info.value.status == 429
+    assert not info.value.retryable and not info.value.counts_as_attempt
+    assert clock.sleeps == [] and len(gateway.requests) == 1
+    clock.now += 3599
+    with pytest.raises(cm.RetryLaterError, match="未发送"):
+        client.accept.save(accept(pkg))  # still inside the gateway's wait: nothing sent
+    assert len(gateway.requests) == 1
+    clock.now += 1
+    assert client.accept.save(accept(pkg)).err_code == "0"
+    assert len(gateway.requests) == 2
 
 
 def test_connection_failure_is_retried(cm: ModuleType, pkg: ModuleType) -> None:
@@ -490,14 +502,16 @@ def test_total_time_bounded_by_deadline(cm: ModuleType, pkg: ModuleType) -> None
     assert 3 < len(gateway.requests) < 20
 
 
-def test_retry_after_is_cut_at_deadline(cm: ModuleType, pkg: ModuleType) -> None:
+def test_retry_after_past_deadline_ends_retries(cm: ModuleType, pkg: ModuleType) -> None:
     clock = Clock()
     gateway = Gateway(cm, default=response(cm, 429, b"", **{"Retry-After": "20"}))
     policy = cm.RetryPolicy(attempts=10, ceiling=60.0, deadline=30.0)
-    with pytest.raises(cm.HttpStatusError):
+    with pytest.raises(cm.RetryLaterError) as info:
         make_client(cm, gateway, clock, retry=policy).accept.save(accept(pkg))
-    assert clock.sleeps == [20.0, 10.0]
-    assert clock.now - START == 30.0
+    # 20 s fit the 30 s deadline once; with 10 s left, the next 20 s do not.
+    assert clock.sleeps == [20.0] and len(gateway.requests) == 2
+    assert info.value.retry_after == 20.0
+    assert clock.now - START == 20.0
 
 
 # ---------------------------------------------------------------- the token stays secret

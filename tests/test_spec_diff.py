@@ -128,6 +128,13 @@ def _batch_limit(limit: int) -> Callable[[Doc], None]:
     return change
 
 
+def _reply_limit(limit: int) -> Callable[[Doc], None]:
+    def change(gateway: Doc) -> None:
+        gateway["reply_max_bytes"] = limit
+
+    return change
+
+
 def _currency_pattern(doc: Doc) -> None:
     item(doc["formats"], "id", "currency_code")["pattern"] = "[A-Z]{3}|[0-9]{3}"
 
@@ -264,6 +271,18 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str]] = [
         "standard.yaml",
         lambda d: item(d["semantics"], "id", "length").update(text="按字符计。"),
         "semantics.length.semantics-changed",
+        "compatible",
+    ),
+    (
+        "standard.yaml",
+        _gateway(_reply_limit(4096)),
+        "gateway.reply_max_bytes.limit-lowered",
+        "breaking",
+    ),
+    (
+        "standard.yaml",
+        _gateway(_reply_limit(1 << 20)),
+        "gateway.reply_max_bytes.limit-raised",
         "compatible",
     ),
     ("standard.yaml", _currency_pattern, "format.currency_code.pattern-changed", "breaking"),

@@ -314,7 +314,9 @@ def rule_cases(rule: Any, base: dict[str, Any]) -> list[tuple[str, dict[str, Any
         two_a = f"{_value(base, a)}{sep}{_value(base, a)}"
         case(rule.profile, True, **{a.wire_name: two_a})
         case(
-            rule.profile, False, **{a.wire_name: two_a, b.wire_name: sep.join([_value(base, b)] * 2)}
+            rule.profile,
+            False,
+            **{a.wire_name: two_a, b.wire_name: sep.join([_value(base, b)] * 2)},
         )
     elif isinstance(rule, CertificateNumber):
         kind, number = (f.wire_name for f in rule.fields)
@@ -331,7 +333,9 @@ def rule_cases(rule: Any, base: dict[str, Any]) -> list[tuple[str, dict[str, Any
         before = (start - timedelta(seconds=1)).strftime(DATETIME)
         case(rule.profile, True, **{earlier: start.strftime(DATETIME), later: before})
         case(
-            rule.profile, False, **{earlier: start.strftime(DATETIME), later: start.strftime(DATETIME)}
+            rule.profile,
+            False,
+            **{earlier: start.strftime(DATETIME), later: start.strftime(DATETIME)},
         )
     elif isinstance(rule, EmbeddedDate):
         dated = rule.fields[1]
@@ -342,7 +346,12 @@ def rule_cases(rule: Any, base: dict[str, Any]) -> list[tuple[str, dict[str, Any
         for prefix in rule.prefixes:
             value = _value(base, prefix)
             others = {p.wire_name: None for p in rule.prefixes if p is not prefix}
-            case(rule.profile, True, **{prefix.wire_name: value[:-1] + _next_char(value[-1])}, **others)
+            case(
+                rule.profile,
+                True,
+                **{prefix.wire_name: value[:-1] + _next_char(value[-1])},
+                **others,
+            )
             case(rule.profile, False, **{prefix.wire_name: value}, **others)
     elif isinstance(rule, NonNegative):
         for f in rule.fields:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from codegen.model import PROFILES, Condition, Field, Model, PairedLists, Record, RequiredIf, Rule
+from codegen.model import PROFILES, Condition, Field, Model, Record, RequiredIf, Rule
 from codegen.patterns import END, escape_literal
 from codegen.render import RenderError
 

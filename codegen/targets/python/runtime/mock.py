@@ -6,21 +6,27 @@
 Serves the endpoints (ENDPOINTS) under API_ROOT_PATH on loopback and checks each
 request as spec/standard.yaml's gateway section describes: method, Content-Length,
 body size, Content-Type, the x-tif headers and signature (SIGNATURE_CLAUSE), JSON shape, batch
-size and every record (validators). Accepted records are kept in SQLite, upserted
+size and every record (validators). A signed request's nonce is accepted once: a
+replay is refused (replayed_nonce) until the nonce's own timestamp plus the window
+has passed. Accepted records are kept in SQLite, upserted
 by RowGuid and honouring Cd_Operation; reconciliation records are checked against
 what was stored under each batch. Replies are always the errCode/errMsg envelope
 with the errCode and HTTP status of spec.STATUSES. Faults (503, 500, dropped
 connections) and business errors can be injected with a seeded generator.
 
-Command line: ``python -m <PACKAGE>.mock --port 8080 --token T``.
+Command line: ``GDZW_TOKEN=T python -m <PACKAGE>.mock --port 8080`` (or ``--token T``).
 In tests: ``with MockGateway(token) as gateway: ... gateway.base_url ...``."""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import heapq
 import hmac
 import json
 import logging
+import math
+import os
 import random
 import signal
 import socket
@@ -102,6 +108,8 @@ _MISSING_HEADER: Final = "missing_header"
 _WRONG_PAASID: Final = "wrong_paasid"
 _STALE_TIMESTAMP: Final = "stale_timestamp"
 _BAD_SIGNATURE: Final = "bad_signature"
+_REPLAYED_NONCE: Final = "replayed_nonce"
+_TOO_MANY_REQUESTS: Final = "too_many_requests"
 _NOT_FOUND: Final = "not_found"
 _METHOD_NOT_ALLOWED: Final = "method_not_allowed"
 _LENGTH_REQUIRED: Final = "length_required"
@@ -121,6 +129,8 @@ _MISSING_STATUSES: Final = {
     _WRONG_PAASID,
     _STALE_TIMESTAMP,
     _BAD_SIGNATURE,
+    _REPLAYED_NONCE,
+    _TOO_MANY_REQUESTS,
     _NOT_FOUND,
     _METHOD_NOT_ALLOWED,
     _LENGTH_REQUIRED,
@@ -167,6 +177,12 @@ _LINGER_IDLE_SECONDS: Final = 1.0
 _IDLE_TIMEOUT_SECONDS: Final = 120.0
 _CHUNK_BYTES: Final = 65536
 _INTERNAL_ERROR_MESSAGE: Final = "模拟网关内部错误；请求可能已保存也可能未保存，可安全重试。"
+#: 默认最多记住的 nonce 个数（每个只存 32 字节摘要）；满时拒绝新请求而不遗忘未过期的 nonce。
+_MAX_NONCES: Final = 100_000
+#: 监听队列长度：一阵并发连接不会因队列满而被丢弃 SYN、等待重传。
+_LISTEN_BACKLOG: Final = 1024
+#: 命令行未给 --token 时读取 token 的环境变量。
+_TOKEN_ENV: Final = "GDZW_TOKEN"
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS records (
@@ -222,6 +238,7 @@ class _Outcome:
     linger: int | None = None  # close without having read the body: discard up to this many bytes
     drop: bool = False  # close the connection without any reply; message is only logged
     allow: bool = False  # add "Allow: POST"
+    retry_after: int | None = None  # add "Retry-After: <seconds>"
 
 
 class _Refused(Exception):
@@ -241,6 +258,78 @@ def _refuse(
     allow: bool = False,
 ) -> _Refused:
     return _Refused(_Outcome(status, message, close=close, linger=linger, allow=allow))
+
+
+def _printable(text: str) -> str:
+    """Text UTF-8 can encode: a lone surrogate becomes its \\uXXXX escape."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _lone_surrogate(text: str) -> str | None:
+    """The first character of ``text`` UTF-8 cannot encode (a lone surrogate), if any."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return text[exc.start]
+    return None
+
+
+def _unencodable(record: dict[str, object]) -> list[tuple[str, str]]:
+    """(field, character) for each field whose name or value holds a lone surrogate."""
+    found: list[tuple[str, str]] = []
+    for name, value in record.items():
+        stack: list[object] = [name, value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                bad = _lone_surrogate(item)
+                if bad is not None:
+                    found.append((_printable(name), bad))
+                    break
+            elif isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                stack.extend(item.keys())
+                stack.extend(item.values())
+    return found
+
+
+class _NonceStore:
+    """Nonces of accepted signed requests, each kept until its timestamp plus the window.
+
+    At most ``capacity`` are held (as SHA-256 digests, so a long nonce costs no
+    more). When full after dropping the expired ones, a new nonce is refused
+    rather than an unexpired one forgotten: forgetting would let a replay through.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._expiry: dict[bytes, float] = {}
+        self._heap: list[tuple[float, bytes]] = []
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._expiry)
+
+    def add(self, nonce: str, expires: float, now: float) -> tuple[str, int]:
+        """("added", 0), ("replayed", 0) or ("full", seconds until one expires)."""
+        key = hashlib.sha256(nonce.encode("utf-8", "surrogatepass")).digest()
+        with self._lock:
+            while self._heap and self._heap[0][0] < now:
+                _, old = heapq.heappop(self._heap)
+                del self._expiry[old]
+            if key in self._expiry:
+                return "replayed", 0
+            if len(self._expiry) >= self.capacity:
+                return "full", max(1, math.floor(self._heap[0][0] - now) + 1)
+            self._expiry[key] = expires
+            heapq.heappush(self._heap, (expires, key))
+            return "added", 0
 
 
 def _show(value: object, limit: int = 60) -> str:
@@ -326,10 +415,17 @@ def _check_records(key: str, records: list[dict[str, object]], batch: bool) -> N
     messages: list[str] = []
     total = 0
     for number, record in enumerate(records, 1):
-        for problem in errors(validator(record)):
+        problems = errors(validator(record))
+        texts = [problem.message for problem in problems]
+        reported = {problem.field for problem in problems if problem.code == "unencodable"}
+        # Text UTF-8 cannot encode is an invalid record whether or not the validator says so.
+        for name, bad in _unencodable(record):
+            if name not in reported:
+                texts.append(f"{name}：含 UTF-8 无法编码的字符 U+{ord(bad):04X}（孤立代理项）")
+        for text in texts:
             total += 1
             if len(messages) < _MAX_PROBLEMS:
-                text = _clip(problem.message, 300)
+                text = _clip(_printable(text), 300)
                 messages.append(f"第 {number} 条：{text}" if batch else text)
     if total:
         more = f"；……共 {total} 处问题" if total > len(messages) else ""
@@ -366,6 +462,13 @@ class MockGateway:
     leaving the ``with`` block) stops it. The query helpers keep working after
     ``stop()``; ``close()`` also closes the database. ``clock`` gives the
     gateway's time in seconds since the epoch (for timestamp checks).
+
+    The nonce of every correctly signed request is remembered until its
+    x-tif-timestamp plus ``window``; the same nonce again is refused with
+    replayed_nonce (401). Nonces are checked only after the signature, so
+    unsigned requests cannot fill the store. At most ``max_nonces`` are held:
+    when that many are unexpired, new requests get too_many_requests (429) with
+    a Retry-After until the oldest expires; none is forgotten early.
     """
 
     def __init__(
@@ -382,9 +485,12 @@ class MockGateway:
         delay_ms: int = 0,
         paasid: str = PAASID,
         clock: Callable[[], float] = time.time,
+        max_nonces: int = _MAX_NONCES,
     ) -> None:
         if not token:
             raise ValueError("token 不能为空")
+        if max_nonces < 1:
+            raise ValueError(f"max_nonces 应为正整数：{max_nonces!r}")
         if not window > 0:
             raise ValueError(f"window 应为正数：{window!r}")
         for name, rate in (("fault_rate", fault_rate), ("errcode_rate", errcode_rate)):
@@ -404,6 +510,7 @@ class MockGateway:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._request_count = 0
+        self._nonces = _NonceStore(max_nonces)
         self._db_lock = threading.Lock()
         self._db = sqlite3.connect(db, check_same_thread=False)
         self._close_db = weakref.finalize(self, self._db.close)
@@ -595,6 +702,23 @@ class MockGateway:
                 f"x-tif-signature 与按 {_SIGNATURE_CLAUSE} 计算的签名不符："
                 f"应为 SHA-256({' + '.join(SIGNATURE_ORDER)}) 的十六进制。",
             )
+        # Only now, with the signature checked, may the nonce take a place in the store.
+        state, wait = self._nonces.add(nonce, int(timestamp) + self.window, self._clock())
+        if state == "replayed":
+            raise _refuse(
+                _REPLAYED_NONCE,
+                f"x-tif-nonce {_show(nonce)} 已被使用过：请求重放，拒绝；"
+                "每个请求应使用新的随机 nonce。",
+            )
+        if state == "full":
+            raise _Refused(
+                _Outcome(
+                    _TOO_MANY_REQUESTS,
+                    f"时间窗内的请求已达模拟网关记录 nonce 的上限 {self._nonces.capacity} 个，"
+                    f"请 {wait} 秒后重试。",
+                    retry_after=wait,
+                )
+            )
 
     def _store(self, key: str, records: list[dict[str, object]]) -> str | None:
         """Stores one request's records in one transaction.
@@ -640,6 +764,7 @@ class _Server(ThreadingHTTPServer):
     """ThreadingHTTPServer that knows its gateway and its open connections."""
 
     daemon_threads = True
+    request_queue_size = _LISTEN_BACKLOG  # listen(); socketserver's default is 5
     port: int = 0  # set when bound
 
     def __init__(self, address: tuple[str, int], gateway: MockGateway) -> None:
@@ -855,6 +980,8 @@ class _Handler(BaseHTTPRequestHandler):
         if outcome.close or outcome.linger is not None:
             self.close_connection = True
         extra = [("Allow", _METHOD)] if outcome.allow else []
+        if outcome.retry_after is not None:
+            extra.append(("Retry-After", str(outcome.retry_after)))
         self._write(status.http_status, status.err_code, outcome.message, extra)
         linger = outcome.linger if outcome.linger is not None else self._linger_after
         if linger is not None:
@@ -867,9 +994,9 @@ class _Handler(BaseHTTPRequestHandler):
         message: str,
         extra_headers: Sequence[tuple[str, str]] = (),
     ) -> None:
-        body = json.dumps({_ERR_CODE: err_code, _ERR_MSG: message}, ensure_ascii=False).encode(
-            "utf-8"
-        )
+        body = json.dumps(
+            {_ERR_CODE: err_code, _ERR_MSG: _printable(message)}, ensure_ascii=False
+        ).encode("utf-8")
         self.send_response(http_status)
         self.send_header("Content-Type", _REPLY_CONTENT_TYPE)
         self.send_header("Content-Length", str(len(body)))
@@ -928,6 +1055,13 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"应为正整数：{text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"python -m {PACKAGE}.mock",
@@ -936,7 +1070,12 @@ def _parser() -> argparse.ArgumentParser:
             "按规范校验请求头、签名与记录，并把记录存入 SQLite。启动后打印 API_ROOT，Ctrl-C 停止。"
         ),
     )
-    parser.add_argument("--token", required=True, help="签名用的 token（不会出现在日志与应答中）")
+    parser.add_argument(
+        "--token",
+        default=None,
+        help=f"签名用的 token（不会出现在日志与应答中）；省略时读环境变量 {_TOKEN_ENV}。"
+        "命令行参数对本机其他用户可见（ps），宜用环境变量",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，仅本机）")
     parser.add_argument(
         "--port", type=int, default=8080, help="监听端口（默认 8080；0 表示由系统选择）"
@@ -975,6 +1114,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--paasid", default=PAASID, help=f"接受的 x-tif-paasid（默认 {PAASID}）")
     parser.add_argument(
+        "--max-nonces",
+        type=_positive_int,
+        default=_MAX_NONCES,
+        metavar="N",
+        help=f"时间窗内最多记住的 nonce 数，满时以 429 拒绝新请求（默认 {_MAX_NONCES}）",
+    )
+    parser.add_argument(
         "--log-level",
         default="INFO",
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
@@ -989,14 +1135,18 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line: serve until interrupted (Ctrl-C or SIGTERM)."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    token = args.token if args.token is not None else os.environ.get(_TOKEN_ENV, "")
+    if not token:
+        parser.error(f"缺少 token：请设置环境变量 {_TOKEN_ENV}，或用 --token 给出 (token required)")
     logging.basicConfig(
         level=getattr(logging, args.log_level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
         gateway = MockGateway(
-            args.token,
+            token,
             host=args.host,
             port=args.port,
             db=args.db,
@@ -1006,6 +1156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             errcode_rate=args.errcode_rate,
             delay_ms=args.delay,
             paasid=args.paasid,
+            max_nonces=args.max_nonces,
         )
     except sqlite3.Error as exc:
         logger.error("无法打开数据库 %s：%s", args.db, exc)

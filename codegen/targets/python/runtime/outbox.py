@@ -333,7 +333,8 @@ class Outbox:
             try:
                 client.group(info.key).send_batch(bodies)
             except GatewayError as exc:
-                attempts = info.attempts + 1
+                # RetryLaterError (the gateway's Retry-After) leaves the batch pending, untried.
+                attempts = info.attempts + (1 if exc.counts_as_attempt else 0)
                 state = "dead" if attempts >= self.max_attempts else "pending"
                 with self._transaction():
                     self._db.execute(
