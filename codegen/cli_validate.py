@@ -150,12 +150,29 @@ def validate(
     options = Options(profile, length_unit, quiet)
     tally = Tally()
     if key is not None:
-        for data in inputs:
-            _check_file(package, data, options, tally, None)
+        _check_interface(package, inputs, options, tally)
     else:
         _check_dataset(package, inputs, options, tally, accept_list, index_path)
     click.echo(tally.summary(), err=bool(tally.errors))
     sys.exit(tally.exit_code)
+
+
+def _check_interface(
+    package: ModuleType, inputs: list[DataFile], options: Options, tally: Tally
+) -> None:
+    """Records of one type: each on its own, and RowGuids unique across the files (a later
+    record of the same RowGuid with Cd_Operation U or D is a change, not a duplicate)."""
+    try:
+        index = DatasetIndex(rules_from_package(package))
+    except (DatasetError, sqlite3.Error, OSError) as exc:
+        raise click.ClickException(f"无法建立索引 (cannot create the key index): {exc}") from None
+    with index:
+        for data in inputs:
+            _check_file(package, data, options, tally, index)
+        for problem in index.duplicate_row_guids():
+            tally.errors += 1
+            tally.cross += 1
+            _emit(options, str(problem.place), problem.message, problem.code)
 
 
 def _check_dataset(

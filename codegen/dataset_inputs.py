@@ -59,6 +59,9 @@ def resolve_inputs(
     problems: list[str] = []
     for argument in arguments:
         given, path = _split(argument, keys)
+        if given is not None and argument.endswith("="):
+            problems.append(f"{argument}: {given}= 后缺少路径 (no path after {given}=)")
+            continue
         if given is not None and interface is not None:
             problems.append(f"{argument}: 已用 --interface {interface} 指定类型，不能再写 KEY=PATH")
             continue
@@ -91,7 +94,7 @@ def _split(argument: str, keys: Sequence[str]) -> tuple[str | None, Path]:
     """``KEY=PATH`` → (KEY, PATH); an existing path or anything else → (None, path)."""
     path = Path(argument)
     name, sep, rest = argument.partition("=")
-    if sep and rest and not path.exists() and name.casefold() in (k.casefold() for k in keys):
+    if sep and not path.exists() and name.casefold() in (k.casefold() for k in keys):
         key = next(k for k in keys if k.casefold() == name.casefold())
         return key, Path(rest)
     return None, path

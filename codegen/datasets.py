@@ -7,7 +7,10 @@ names, and every reconciliation record's (Table_name, Cd_batch, Cd_count).
 Pass 2 asks the index for
 
 - ``duplicate_row_guid``: a RowGuid seen before in records of the same type
-  (each later occurrence, with the first place it was seen);
+  (each later occurrence, with the first place it was seen). Records of one
+  RowGuid read in order are a change log: a later record whose Cd_Operation is
+  ``U`` (update) or ``D`` (delete) changes the earlier one and is no duplicate;
+  a later ``I`` (insert) or one without Cd_Operation is;
 - ``unknown_project``: a ProjectNo that no accept record in the set (nor the
   accept list) has;
 - ``reconciliation_count``: a reconciliation record whose Cd_count differs from
@@ -34,6 +37,9 @@ ACCEPT_KEY: Final = "accept"
 ROW_GUID: Final = "RowGuid"
 PROJECT_NO: Final = "ProjectNo"
 CD_BATCH: Final = "Cd_Batch"
+CD_OPERATION: Final = "Cd_Operation"
+#: Cd_Operation values that change an earlier record of the same RowGuid (L295: U 更新, D 删除).
+CHANGES: Final = ("U", "D")
 TABLE_NAME: Final = "Table_name"
 RECON_BATCH: Final = "Cd_batch"
 RECON_COUNT: Final = "Cd_count"
@@ -50,13 +56,15 @@ CROSS_PROBLEM_LABELS: Final[dict[str, str]] = {
 
 #: Rows buffered before one ``executemany`` + commit.
 BATCH_ROWS: Final = 20_000
-_FORMAT: Final = "gdzw-codegen dataset index 1"
+_FORMAT: Final = "gdzw-codegen dataset index 2"
+# Indexes an earlier version wrote, which --index may replace too.
+_EARLIER_FORMATS: Final = ("gdzw-codegen dataset index 1",)
 
 _SCHEMA: Final = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (id INTEGER PRIMARY KEY, path TEXT NOT NULL, sheet TEXT);
 CREATE TABLE rows (
-    record_key TEXT NOT NULL, row_guid TEXT NOT NULL, cd_batch TEXT,
+    record_key TEXT NOT NULL, row_guid TEXT NOT NULL, cd_batch TEXT, change INTEGER NOT NULL,
     file INTEGER NOT NULL, number INTEGER NOT NULL, line INTEGER
 );
 CREATE TABLE accepts (project_no TEXT NOT NULL);
@@ -71,7 +79,7 @@ CREATE TABLE reconciliations (
 CREATE TABLE tables (table_name TEXT PRIMARY KEY, record_key TEXT NOT NULL);
 """
 _INSERTS: Final[dict[str, str]] = {
-    "rows": "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?)",
+    "rows": "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)",
     "accepts": "INSERT INTO accepts VALUES (?)",
     "refs": "INSERT INTO refs VALUES (?, ?, ?, ?, ?)",
     "reconciliations": "INSERT INTO reconciliations VALUES (?, ?, ?, ?, ?, ?)",
@@ -93,7 +101,7 @@ SELECT r.record_key, r.row_guid, r.file, r.number, r.line, f.file, f.number, f.l
 FROM firsts
 JOIN rows AS r ON r.record_key = firsts.record_key AND r.row_guid = firsts.row_guid
 JOIN rows AS f ON f.rowid = firsts.first
-WHERE r.rowid <> firsts.first
+WHERE r.rowid <> firsts.first AND r.change = 0
 ORDER BY r.rowid
 """
 _UNKNOWN_PROJECTS: Final = """
@@ -234,7 +242,8 @@ class DatasetIndex:
         where = (file, number, line)
         row_guid = _text(record.get(ROW_GUID))
         if key in self.rules.row_guid_keys and row_guid is not None:
-            self._queue("rows", (key, row_guid, _text(record.get(CD_BATCH)), *where))
+            change = 1 if record.get(CD_OPERATION) in CHANGES else 0
+            self._queue("rows", (key, row_guid, _text(record.get(CD_BATCH)), change, *where))
         project_no = _text(record.get(PROJECT_NO))
         if key == ACCEPT_KEY and project_no is not None:
             self._queue("accepts", (project_no,))
@@ -281,6 +290,9 @@ class DatasetIndex:
         yield from self.reconciliation_mismatches()
 
     def duplicate_row_guids(self) -> Iterator[CrossProblem]:
+        """Later records of a (type, RowGuid) that are not a change (Cd_Operation U or D)."""
+        self.flush()
+        self._db.executescript(_INDEXES)
         for key, guid, file, number, line, f_file, f_number, f_line in self._db.execute(
             _DUPLICATES
         ):
@@ -349,7 +361,7 @@ def _clear_earlier_index(path: Path) -> None:
             row = db.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
     except sqlite3.Error:
         row = None
-    if row is None or row[0] != _FORMAT:
+    if row is None or (row[0] != _FORMAT and row[0] not in _EARLIER_FORMATS):
         raise DatasetError(
             f"{path} 已存在且不是 codegen validate 的索引文件，不会覆盖 "
             f"(exists and is not a codegen validate index; not overwritten)"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
+import uuid
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,9 +22,14 @@ def run(project: Path, *args: str | Path) -> Result:
     return CliRunner().invoke(main, ["--root", str(project), "validate", *map(str, args)])
 
 
+_ROW_GUIDS = itertools.count(1)
+
+
 def accept(pkg: ModuleType, **changes: Any) -> dict[str, Any]:
-    """A valid accept record (the generated example) with ``changes`` applied."""
+    """A valid accept record (the generated example, with a RowGuid of its own, since
+    --interface mode reports repeated RowGuids) with ``changes`` applied."""
     record: dict[str, Any] = copy.deepcopy(pkg.EXAMPLES["accept"])
+    record["RowGuid"] = str(uuid.UUID(int=next(_ROW_GUIDS)))
     record.update(changes)
     return record
 
@@ -67,8 +74,8 @@ def test_valid_json_array(project: Path, pkg: ModuleType, tmp_path: Path) -> Non
 
 
 def test_valid_json_lines(project: Path, pkg: ModuleType, tmp_path: Path) -> None:
-    line = json.dumps(accept(pkg), ensure_ascii=False)
-    path = write_lines(tmp_path / "accept.jsonl", [line, "", line, "   ", line, line])
+    line = [json.dumps(accept(pkg), ensure_ascii=False) for _ in range(4)]
+    path = write_lines(tmp_path / "accept.jsonl", [line[0], "", line[1], "   ", line[2], line[3]])
     result = run(project, "--interface", "accept", path)
     assert result.exit_code == 0, result.output
     assert summary(4, 0, 0) in result.stdout
@@ -172,8 +179,8 @@ def test_records_that_are_not_objects(project: Path, pkg: ModuleType, tmp_path: 
 
 
 def test_broken_json_lines(project: Path, pkg: ModuleType, tmp_path: Path) -> None:
-    good = json.dumps(accept(pkg), ensure_ascii=False)
-    path = write_lines(tmp_path / "accept.jsonl", [good, '{"RowGuid": ', "", good, good[:-1]])
+    good, other = (json.dumps(accept(pkg), ensure_ascii=False) for _ in range(2))
+    path = write_lines(tmp_path / "accept.jsonl", [good, '{"RowGuid": ', "", other, good[:-1]])
     result = run(project, "--interface", "accept", path)
     assert result.exit_code == 2  # lines that cannot be read: unreadable input
     [second] = lines_about(result.stdout, path, 2)
@@ -300,3 +307,42 @@ def test_diff_help_gives_every_exit_code() -> None:
     assert "0 nothing breaking" in text
     assert "1 NEW makes a breaking change" in text
     assert "2 a side cannot be read" in text
+
+
+# ---------------------------------------------------------------- duplicates in --interface mode
+
+
+def test_interface_mode_reports_duplicate_row_guids(
+    project: Path, pkg: ModuleType, tmp_path: Path
+) -> None:
+    first, second = accept(pkg), accept(pkg)
+    second["RowGuid"] = first["RowGuid"]
+    path = write_lines(
+        tmp_path / "a.jsonl", [json.dumps(r, ensure_ascii=False) for r in (first, second)]
+    )
+    result = run(project, "--interface", "accept", path)
+    assert result.exit_code == 1, result.output
+    dup = [line for line in result.stdout.splitlines() if "[duplicate_row_guid]" in line]
+    assert len(dup) == 1 and dup[0].startswith(f"{path}:#2") and f"{path}:#1" in dup[0]
+    assert "1 处跨记录问题" in result.output
+
+
+def test_an_update_after_an_insert_is_a_change_log_not_a_duplicate(
+    project: Path, pkg: ModuleType, tmp_path: Path
+) -> None:
+    insert, update, delete, again = (accept(pkg) for _ in range(4))
+    for record, operation in ((insert, "I"), (update, "U"), (delete, "D"), (again, "I")):
+        record["RowGuid"] = insert["RowGuid"]
+        record["Cd_Operation"] = operation
+    lines = [json.dumps(r, ensure_ascii=False) for r in (insert, update, delete, again)]
+    path = write_lines(tmp_path / "a.jsonl", lines)
+    result = run(project, "--interface", "accept", path)
+    dup = [line for line in result.stdout.splitlines() if "[duplicate_row_guid]" in line]
+    assert [line.split(" ")[0].split(":")[-1] for line in dup] == ["#4"], result.output
+    assert result.exit_code == 1
+
+
+def test_a_key_with_an_empty_path_names_the_missing_path(project: Path, tmp_path: Path) -> None:
+    result = run(project, "accept=")
+    assert result.exit_code == 2, result.output
+    assert "accept= 后缺少路径" in result.output and "不是记录类型" not in result.output

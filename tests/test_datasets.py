@@ -229,7 +229,8 @@ def test_reconciliation_counts(project: Path, pkg: ModuleType, tmp_path: Path) -
 def test_reconciliation_counts_distinct_row_guids(
     project: Path, pkg: ModuleType, tmp_path: Path
 ) -> None:
-    """A record sent twice (an update) is one record for the gateway's count."""
+    """A record sent twice (an update) is one record for the gateway's count, and the update
+    (Cd_Operation U) is a change of the earlier record, not a duplicate."""
     cd_batch = batch(pkg, 3)
     accept = make(pkg, "accept", Cd_Batch=cd_batch)
     updated = make(pkg, "accept", Cd_Batch=cd_batch, Cd_Operation="U")
@@ -239,7 +240,11 @@ def test_reconciliation_counts_distinct_row_guids(
     )
     result = run(project, path, recon)
     assert problem_lines(result.stdout, "reconciliation_count") == []
-    assert len(problem_lines(result.stdout, "duplicate_row_guid")) == 1
+    assert problem_lines(result.stdout, "duplicate_row_guid") == []
+    again = make(pkg, "accept", Cd_Batch=cd_batch, Cd_Operation="I")
+    path = write_lines(tmp_path / "accept.jsonl", [accept, updated, again])
+    result = run(project, path, recon)
+    assert len(problem_lines(result.stdout, "duplicate_row_guid")) == 1  # a second insert
 
 
 # ---------------------------------------------------------------- record types
@@ -410,7 +415,10 @@ def test_interface_mode_checks_records_one_by_one(
 ) -> None:
     path = write_lines(tmp_path / "data.jsonl", [make(pkg, "process")] * 2)
     result = run(project, "--interface", "process", path)
-    assert result.exit_code == 0, result.output  # no duplicate or accept checks
+    # RowGuids are checked (as in dataset mode); ProjectNo against accept records is not
+    assert result.exit_code == 1, result.output
+    assert len(problem_lines(result.stdout, "duplicate_row_guid")) == 1
+    assert problem_lines(result.stdout, "unknown_project") == []
     result = run(project, "--interface", "process", "--accept-list", path, path)
     assert result.exit_code == 2 and "without --interface" in result.stderr
 
