@@ -672,7 +672,9 @@ class Client(RecordGroups):
         if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
             raise ValueError(f"timeout 应为有限的正秒数：{timeout!r}")
         if (base_url is None) == (environment is None):
-            raise ValueError("give exactly one of base_url or environment")
+            raise ValueError(
+                "base_url 与 environment 须且只须给出一个 (give exactly one of base_url or environment)"
+            )
         if environment is not None:
             if environment not in API_ROOTS:
                 raise ValueError(
