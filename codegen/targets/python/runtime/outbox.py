@@ -75,6 +75,12 @@ __all__ = [
 
 T = TypeVar("T")
 State = Literal["open", "pending", "done", "dead"]
+_STATES: Final[dict[str, State]] = {
+    "open": "open",
+    "pending": "pending",
+    "done": "done",
+    "dead": "dead",
+}
 
 _SCHEMA_VERSION: Final = "2"
 _USCC: Final = re.compile(ORG_CODE_PATTERN)
@@ -1229,7 +1235,7 @@ class Outbox:
                 new = self._next_cd_batch()
                 renumbered.append((cd_batch, new))
                 cd_batch = new
-            new_id, _ = self._new_batch(str(key), cd_batch, "open" if state == "open" else state)
+            new_id, _ = self._new_batch(str(key), cd_batch, _STATES[str(state)])
             size_total = 2
             for row_guid, body in rows:
                 data = json.loads(body)
