@@ -12,6 +12,7 @@ import click
 from codegen import record_files
 from codegen.build import find_drift, render_all, write_all
 from codegen.canonical import non_canonical, write_canonical
+from codegen.cli_outbox import api_target, legacy_notice, opened, outbox_options, resolve_target
 from codegen.jsonstream import Item
 from codegen.loader import load_spec
 from codegen.problems import SpecError
@@ -127,27 +128,7 @@ def fmt(ctx: click.Context, check: bool) -> None:
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-@click.option(
-    "--environment",
-    type=click.Choice(["test", "production"]),
-    help="Send to the standard's test or production API root (HTTPS).",
-)
-@click.option(
-    "--base-url", help="Send to this API root instead, e.g. http://127.0.0.1:8080/ebus/tysb-sjcj."
-)
-@click.option(
-    "--org-code",
-    required=True,
-    help="The sender's 18-character 统一社会信用代码; it starts every Cd_Batch.",
-)
-@click.option(
-    "--outbox",
-    "outbox_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("gdzw-outbox.sqlite3"),
-    show_default=True,
-    help="SQLite outbox file; a later run resumes what an earlier one left.",
-)
+@outbox_options
 @click.option(
     "--token-env",
     default="GDZW_TOKEN",
@@ -159,6 +140,17 @@ def fmt(ctx: click.Context, check: bool) -> None:
     default=10,
     show_default=True,
     help="Tries per batch before it goes to the dead-letter state.",
+)
+@click.option(
+    "--sequence-range",
+    metavar="A-B",
+    help="Daily Cd_Batch numbers this outbox may use (e.g. 1-49999), for independent outboxes "
+    "of one organisation that share no database; stored in the outbox.",
+)
+@click.option(
+    "--resend",
+    is_flag=True,
+    help="Send records even when they equal the version already delivered.",
 )
 @click.option(
     "--reconcile/--no-reconcile",
@@ -174,26 +166,33 @@ def send(
     ctx: click.Context,
     key: str,
     files: tuple[Path, ...],
+    outbox_target: str | None,
+    org_code: str | None,
     environment: str | None,
     base_url: str | None,
-    org_code: str,
-    outbox_path: Path,
     token_env: str,
     max_attempts: int,
+    sequence_range: str | None,
+    resend: bool,
     reconcile: bool,
     allow_insecure_http: bool,
 ) -> None:
     """Send records in FILES (JSON array, JSON Lines or a filled .xlsx template) through the outbox.
 
-    Records are validated and stored in the outbox first (invalid ones are
-    refused and reported), then delivered in batches of at most 99; a run that
-    is interrupted resumes from the outbox. Exits 1 if any record was refused or
-    any batch ended in the dead-letter state.
+    Records are validated and stored in the outbox first (invalid ones are refused and
+    reported; ones equal to the version already delivered are skipped unless --resend),
+    then delivered in batches of at most 99; a run that is interrupted resumes from the
+    outbox, and several runs or processes may share it. Without --outbox the outbox is
+    the user's one for the organisation and target (under $XDG_STATE_HOME, else
+    ~/.local/state). Bodies delivered more than 30 days ago are pruned at the end. Exits 1
+    if any record was refused or any batch ended in the dead-letter state.
     """
     import os
 
     if (environment is None) == (base_url is None):
         raise click.UsageError("give exactly one of --environment or --base-url")
+    if org_code is None:
+        raise click.UsageError("give --org-code, the sender's 统一社会信用代码")
     token = os.environ.get(token_env)
     if not token:
         raise click.UsageError(f"set the token in the environment variable {token_env}")
@@ -211,37 +210,48 @@ def send(
             environment=environment,
             allow_insecure_http=allow_insecure_http,
         )
-        outbox = package.outbox.Outbox(outbox_path, org_code, max_attempts=max_attempts)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    read = refused = 0
-    with outbox:
-        for path in files:
-            chunk: list[Item] = []
-            for item in record_files.read_records(path, key, package):
-                read += 1
-                if item.error is not None:
-                    refused += 1
-                    click.echo(f"{record_files.where(path, item)}: {item.error}")
-                    continue
-                chunk.append(item)
-                if len(chunk) >= 1000:  # bounded memory: enqueue as we read
-                    refused += _enqueue(outbox, key, path, chunk)
-                    chunk = []
-            refused += _enqueue(outbox, key, path, chunk)
+    if outbox_target is None:
+        notice = legacy_notice()
+        if notice:
+            click.echo(notice, err=True)
+    target = resolve_target(package, outbox_target, org_code, api_target(environment, base_url))
+    read = refused = skipped = 0
+    with opened(
+        package,
+        target,
+        org_code,
+        max_attempts=max_attempts,
+        api_root=client.base_url,
+        sequence_range=sequence_range,
+    ) as outbox:
+        try:
+            for path in files:
+                chunk: list[Item] = []
+                for item in record_files.read_records(path, key, package):
+                    read += 1
+                    if item.error is not None:
+                        refused += 1
+                        click.echo(f"{record_files.where(path, item)}: {item.error}")
+                        continue
+                    chunk.append(item)
+                    if len(chunk) >= 1000:  # bounded memory: enqueue as we read
+                        refused, skipped = _enqueue(
+                            outbox, key, path, chunk, resend, refused, skipped
+                        )
+                        chunk = []
+                refused, skipped = _enqueue(outbox, key, path, chunk, resend, refused, skipped)
+        except RuntimeError as exc:  # the day's sequence range is used up
+            raise click.ClickException(str(exc)) from None
         waiting = [b for b in outbox.batches() if b.state in ("open", "pending") and b.records]
-        done_batches = dead_batches = 0
         with click.progressbar(
             length=len(waiting), label="delivering batches", file=sys.stderr
         ) as bar:
-            while True:
-                report = outbox.deliver(
-                    client, on_batch=lambda info: bar.update(1) if info.state != "pending" else None
-                )
-                done_batches += len(report.done)
-                dead_batches += len(report.dead)
-                if not report.remaining:
-                    break
+            report = outbox.deliver_all(
+                client, on_batch=lambda info: bar.update(1) if info.state != "pending" else None
+            )
+        done_batches, dead_batches = len(report.done), len(report.dead)
         reconciled = 0
         if reconcile and not dead_batches:
             try:
@@ -249,6 +259,7 @@ def send(
             except package.client.GatewayError as exc:
                 click.echo(f"对账失败 (reconciliation refused): {exc}", err=True)
                 dead_batches += 1
+        outbox.prune()
         counts = outbox.counts()
         for batch in outbox.batches("dead"):
             click.echo(
@@ -256,28 +267,40 @@ def send(
                 err=True,
             )
     click.echo(
-        f"{read} 条读入，{refused} 条被拒，{done_batches} 个批次已送达，{dead_batches} 个批次失败，"
-        f"{reconciled} 条对账记录；发件箱：{counts} "
-        f"({read} read, {refused} refused, {done_batches} batches delivered, {dead_batches} failed, "
+        f"{read} 条读入，{refused} 条被拒，{skipped} 条与已送达（或已排队）的版本相同而跳过"
+        f"{'' if not skipped else '（--resend 可强制重发）'}，{done_batches} 个批次已送达，"
+        f"{dead_batches} 个批次失败，{reconciled} 条对账记录；发件箱 {outbox.location}：{counts} "
+        f"({read} read, {refused} refused, {skipped} skipped as unchanged, "
+        f"{done_batches} batches delivered, {dead_batches} failed, "
         f"{reconciled} reconciliation records)"
     )
     sys.exit(1 if refused or dead_batches else 0)
 
 
-def _enqueue(outbox: Any, key: str, path: Path, items: list[Item]) -> int:
+def _enqueue(
+    outbox: Any,
+    key: str,
+    path: Path,
+    items: list[Item],
+    resend: bool,
+    refused: int,
+    skipped: int,
+) -> tuple[int, int]:
+    """Enqueues one chunk; returns the running totals of refused and skipped records."""
     if not items:
-        return 0
-    report = outbox.enqueue(key, [item.value for item in items])
+        return refused, skipped
+    report = outbox.enqueue(key, [item.value for item in items], resend=resend)
     for index, problems in report.refused:
         for problem in problems:
             at = record_files.where(path, items[index], problem.field)
             click.echo(f"{at}: {problem.message} [{problem.code}]")
-    return len(report.refused)
+    return refused + len(report.refused), skipped + len(report.skipped)
 
 
 # Registered here, defined in their own module.
 from codegen.cli_data import refresh_data  # noqa: E402
 from codegen.cli_diff import diff  # noqa: E402
+from codegen.cli_outbox import outbox  # noqa: E402
 from codegen.cli_validate import validate  # noqa: E402
 from codegen.cli_xlsx import xlsx  # noqa: E402
 
@@ -285,6 +308,7 @@ main.add_command(xlsx)
 main.add_command(diff)
 main.add_command(validate)
 main.add_command(refresh_data)
+main.add_command(outbox)
 
 
 if __name__ == "__main__":  # pragma: no cover
