@@ -157,6 +157,17 @@ CREATE TABLE IF NOT EXISTS outbox_delivered (
 )
 """
 
+_TABLES: Final = frozenset(
+    {
+        "outbox_meta",
+        "outbox_counters",
+        "outbox_batches",
+        "outbox_items",
+        "outbox_sequences",
+        "outbox_delivered",
+    }
+)
+
 # A batch is claimable when it waits, is not leased (or its lease expired) and no open or
 # pending batch holds an older version of one of its RowGuids.
 _CLAIMABLE: Final = """
@@ -546,14 +557,18 @@ class Outbox:
     ) -> bool:
         """Creates the tables and checks or stores the outbox's identity; True for a v1 file."""
         store = self._store
-        store.lock_schema()
-        schema = _SCHEMA.format(id=store.id_column, real=store.real_column)
-        for statement in schema.split(";"):
-            store.execute(statement)
-        store.execute(
-            "INSERT INTO outbox_counters (name, value) VALUES ('version', 0) "
-            "ON CONFLICT (name) DO NOTHING"
-        )
+        tables = store.tables()
+        if not _TABLES <= tables:
+            # Only when something is missing: DDL takes table locks that would make the
+            # transactions of processes already at work wait (or deadlock).
+            store.lock_schema()
+            schema = _SCHEMA.format(id=store.id_column, real=store.real_column)
+            for statement in schema.split(";"):
+                store.execute(statement)
+            store.execute(
+                "INSERT INTO outbox_counters (name, value) VALUES ('version', 0) "
+                "ON CONFLICT (name) DO NOTHING"
+            )
         meta = self._meta()
         if org_code is None and "org_code" not in meta:
             raise ValueError("新发件箱须给出 org_code（统一社会信用代码）")
@@ -562,18 +577,21 @@ class Outbox:
         self._check_meta(meta, "api_root", api_root, "接口地址 (API root)")
         text = f"{wanted[0]}-{wanted[1]}" if wanted else None
         self._check_meta(meta, "sequence_range", text, "批次序号段 (sequence range)")
-        return store.kind == "sqlite" and {"batches", "items", "meta"} <= store.tables()
+        return store.kind == "sqlite" and {"batches", "items", "meta"} <= tables
 
     def _check_meta(self, meta: dict[str, str], name: str, value: str | None, label: str) -> None:
         if value is None:
             return
         stored = meta.get(name)
         if stored is None:
+            # another process may store it at the same moment: the first one wins
             self._store.execute(
-                "INSERT INTO outbox_meta (name, value) VALUES (?, ?)", (name, value)
+                "INSERT INTO outbox_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                (name, value),
             )
-            meta[name] = value
-        elif stored != value:
+            row = self._store.execute("SELECT value FROM outbox_meta WHERE name = ?", (name,))
+            stored = meta[name] = str(row.fetchone()[0])
+        if stored != value:
             raise ValueError(
                 f"发件箱 {self.location} 的{label}为 {stored!r}，与 {value!r} 不符；"
                 "一个发件箱只服务一个组织、一个接口地址和一个序号段 "
