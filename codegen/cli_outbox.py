@@ -124,9 +124,18 @@ def outbox() -> None:
     """Inspect and repair an outbox (SQLite file or PostgreSQL database)."""
 
 
-def _package(ctx: click.Context) -> ModuleType:
+def _opened_from(
+    ctx: click.Context,
+    outbox_target: str | None,
+    org_code: str | None,
+    environment: str | None,
+    base_url: str | None,
+) -> Any:
+    """The outbox the command's options name, opened (a context manager)."""
     root: Path = ctx.obj["root"]
-    return load_generated_package(root / "generated")
+    package = load_generated_package(root / "generated")
+    target = resolve_target(package, outbox_target, org_code, api_target(environment, base_url))
+    return opened(package, target, org_code)
 
 
 @outbox.command()
@@ -140,9 +149,7 @@ def status(
     base_url: str | None,
 ) -> None:
     """Counts per state, leases, reconciliation, and each dead batch with its last error."""
-    package = _package(ctx)
-    target = resolve_target(package, outbox_target, org_code, api_target(environment, base_url))
-    with opened(package, target, org_code) as box:
+    with _opened_from(ctx, outbox_target, org_code, environment, base_url) as box:
         report = box.status()
     low, high = report.sequence_range
     click.echo(f"发件箱 (outbox): {report.location} [{report.backend}]")
@@ -188,9 +195,7 @@ def requeue(
     cd_batches: tuple[str, ...],
 ) -> None:
     """Move dead batches back to pending; newer versions delivered meanwhile are queued again."""
-    package = _package(ctx)
-    target = resolve_target(package, outbox_target, org_code, api_target(environment, base_url))
-    with opened(package, target, org_code) as box:
+    with _opened_from(ctx, outbox_target, org_code, environment, base_url) as box:
         ids = None
         if cd_batches:
             known = {b.cd_batch: b.id for b in box.batches()}
@@ -223,9 +228,7 @@ def prune(
     older_than_days: float | None,
 ) -> None:
     """Delete the stored bodies of records delivered long ago (counts and digests stay)."""
-    package = _package(ctx)
-    target = resolve_target(package, outbox_target, org_code, api_target(environment, base_url))
-    with opened(package, target, org_code) as box:
+    with _opened_from(ctx, outbox_target, org_code, environment, base_url) as box:
         count = box.prune(older_than_days)
     click.echo(f"{count} 条已送达记录的正文已删除 ({count} delivered record bodies pruned)")
 
@@ -250,13 +253,12 @@ def migrate(
     move with their Cd_Batch (renumbered where the outbox already used it). OLD is then
     renamed to OLD.migrated.
     """
-    package = _package(ctx)
-    target = resolve_target(package, outbox_target, org_code, api_target(environment, base_url))
-    with opened(package, target, org_code) as box:
+    with _opened_from(ctx, outbox_target, org_code, environment, base_url) as box:
         try:
             report = box.migrate_from(old)
         except (ValueError, sqlite3.Error) as exc:
             raise click.ClickException(f"{old}: {exc}") from None
+        target = box.location
     for before, after in report.renumbered:
         click.echo(f"renumbered {before} → {after} (the outbox had used {before})")
     for cd_batch in report.skipped:

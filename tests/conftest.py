@@ -113,6 +113,16 @@ def postgres_url() -> Iterator[str]:
             db.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def outbox_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where an outbox lives: a SQLite file, or a fresh PostgreSQL schema (each test runs on
+    both; the PostgreSQL case skips, or fails under CI, without a server)."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return str(tmp_path / "outbox.sqlite3")
+
+
 def _whole_suite(config: pytest.Config) -> bool:
     """Whether this run selects every test: no path narrower than tests/, no -k, -m or --lf."""
     option = config.option

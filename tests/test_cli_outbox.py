@@ -142,12 +142,9 @@ def test_sequence_range_and_mismatch_message(
     assert bad.exit_code == 2 and "序号段" in bad.output
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("postgres_url")
-        return url
-    return str(tmp_path / "box.sqlite3")
+@pytest.fixture()
+def store(outbox_store: str) -> str:
+    return outbox_store
 
 
 def test_outbox_status_requeue_prune(

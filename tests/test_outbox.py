@@ -102,13 +102,9 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def path(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
-    """The outbox's store: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("postgres_url")
-        return url
-    return tmp_path / "outbox.sqlite"
+@pytest.fixture()
+def path(outbox_store: str) -> str:
+    return outbox_store
 
 
 @pytest.fixture()

@@ -40,12 +40,9 @@ def cm(pkg: ModuleType) -> ModuleType:
     return pkg.client
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("postgres_url")
-        return url
-    return tmp_path / "shared.sqlite3"
+@pytest.fixture()
+def store(outbox_store: str) -> str:
+    return outbox_store
 
 
 @pytest.fixture()
@@ -468,7 +465,7 @@ def test_status(pkg: ModuleType, cm: ModuleType, om: ModuleType, store: Path | s
         box.deliver(make_client(cm, gateway))
         box.enqueue("accept", records(pkg, "accept", range(200, 203)))
         status = box.status()
-    assert status.backend == ("postgresql" if isinstance(store, str) else "sqlite")
+    assert status.backend == ("postgresql" if store.startswith("postgresql:") else "sqlite")
     assert (status.org_code, status.sequence_range) == (ORG, (1, 99999))
     assert status.batches == {"dead": 1, "done": 1, "open": 1}
     assert status.records == {"dead": 99, "done": 21, "open": 3}
