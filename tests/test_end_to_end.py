@@ -154,7 +154,7 @@ from gdzw_uppro.outbox import Outbox
 
 base_url, outbox_path, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 # A short timeout and deadline keep the lease short: after the kill, the batch the killed
-# sender held is taken over once its lease (the request's worst case, 3 s, plus a margin) ends.
+# sender held is taken over once its lease (the request's worst case, 3 s, plus 5 s) ends.
 client = Client(
     {token!r}, base_url=base_url, timeout=1.0,
     retry=RetryPolicy(attempts=20, backoff=0.001, ceiling=0.01, deadline=2.0),

@@ -49,7 +49,7 @@ from gdzw_uppro.client import Client, RetryPolicy
 from gdzw_uppro.outbox import Outbox
 
 target, base_url, token, org = sys.argv[1:5]
-# One try per claim, 2 s at most: the lease is 2 s + 1.2 s margin.
+# One try per claim, 2 s at most: the lease is 2 s + a 5 s margin.
 client = Client(token, base_url=base_url, timeout=2.0,
                 retry=RetryPolicy(attempts=1, deadline=2.0))
 with Outbox(target, org, max_attempts=2) as outbox:
@@ -80,6 +80,7 @@ def recording_gateway(mock: ModuleType) -> Any:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.stores: list[tuple[str, frozenset[str], str | None]] = []
+            self.versions: list[tuple[str, str, str]] = []  # RowGuid, TaskName, Cd_Batch
             self._noted = threading.local()
             self._notes_lock = threading.Lock()
 
@@ -95,7 +96,11 @@ def recording_gateway(mock: ModuleType) -> Any:
                 assert len(batches) == 1, batches
                 guids = frozenset(str(r["RowGuid"]) for r in records)
                 with self._notes_lock:
-                    self.stores.append((batches.pop(), guids, self._noted.fault))
+                    cd_batch = batches.pop()
+                    self.stores.append((cd_batch, guids, self._noted.fault))
+                    self.versions += [
+                        (str(r["RowGuid"]), str(r["TaskName"]), cd_batch) for r in records
+                    ]
             return mismatch
 
     return Recording
@@ -251,6 +256,18 @@ def test_chaos(
         reconciliation = outbox.reconciliation_records()
         assert outbox.send_reconciliation(client) == len(reconciliation)
         status = outbox.status()
+        trace = {
+            row: (
+                [(v, cd) for g, v, cd in gateway.versions if g == row],
+                outbox._store.execute(
+                    "SELECT b.id, b.cd_batch, b.state, i.version, b.attempts, i.body "
+                    "FROM outbox_items i JOIN outbox_batches b ON b.id = i.batch_id "
+                    "WHERE i.row_guid = ? ORDER BY i.version",
+                    (row,),
+                ).fetchall(),
+            )
+            for row in newest
+        }
         outbox.close()
 
         landed = {str(r["RowGuid"]): str(r["TaskName"]) for r in gateway.records("accept")}
@@ -259,6 +276,12 @@ def test_chaos(
         counts = {cd: gateway.count("accept", cd) for cd in held}
 
     # every RowGuid is at the gateway in its newest version
+    wrong = {row for row, version in newest.items() if landed.get(row) != f"v{version}"}
+    for row in wrong:
+        arrivals, items = trace[row]
+        print("WRONG", row, newest[row], arrivals)
+        for item in items:
+            print("   ", item[:5], json.loads(item[5])["TaskName"])
     assert landed == {row: f"v{version}" for row, version in newest.items()}
     # no Cd_Batch was used for two different sets of records
     sets: dict[str, set[frozenset[str]]] = defaultdict(set)

@@ -154,14 +154,36 @@ def test_crashed_deliverers_lease_expires_on_the_sqlite_clock(
         assert [x.cd_batch for x in b.deliver(client).done] == [cd(DAY, 1)]
 
 
+def test_a_deliverer_too_slow_to_send_within_its_lease_lets_the_batch_go(
+    pkg: ModuleType, cm: ModuleType, om: ModuleType, tmp_path: Path
+) -> None:
+    clock = Clock()
+    gateway = Gateway(cm)
+    client = make_client(cm, gateway)
+    with om.Outbox(tmp_path / "o.sqlite3", ORG, clock=clock) as box:
+        box.enqueue("accept", records(pkg, "accept", range(2)))
+        lease = box.lease_for(client)
+
+        def stall(info: Any) -> None:  # the process stalls between the claim and the send
+            clock.now += lease / 2
+
+        report = box.deliver(client, on_claim=stall)
+        assert [b.cd_batch for b in report.lost] == [cd(DAY, 1)] and gateway.requests == []
+        assert box.batch(1).leased_until is None and box.batch(1).state == "pending"
+        assert [b.cd_batch for b in box.deliver(client).done] == [cd(DAY, 1)]
+
+
 def test_lease_covers_the_clients_worst_case(
     cm: ModuleType, om: ModuleType, tmp_path: Path
 ) -> None:
     retry = cm.RetryPolicy(attempts=4, backoff=0.5, ceiling=30.0, deadline=120.0)
     client = cm.Client(TOKEN, environment="test", timeout=30.0, retry=retry)
     with om.Outbox(tmp_path / "o.sqlite3", ORG) as box:
-        # 4 tries of 30 s and 3 waits of at most 30 s, but no wait after 120 s: 150 s
-        assert box.lease_for(client) == pytest.approx(150 + 1 + 15)
+        # 4 tries of 30 s and 3 waits of at most 30 s, but no wait after 120 s: 150 s,
+        # and a margin of a quarter (at least 5 s)
+        assert box.lease_for(client) == pytest.approx(150 + 37.5)
+        quick = cm.Client(TOKEN, environment="test", timeout=1.0, retry=cm.RetryPolicy(1))
+        assert box.lease_for(quick) == pytest.approx(1 + 5)
     with om.Outbox(tmp_path / "o.sqlite3", ORG, lease_seconds=7) as box:
         assert box.lease_for(client) == 7
 
@@ -415,6 +437,30 @@ def test_requeue_queues_newer_delivered_versions_again(
         r["TaskName"] for body in gateway.bodies() for r in body if r["RowGuid"] == row_guid(0)
     ]
     assert landed == ["v1", "v2", "v1", "v2"]
+
+
+def test_requeue_of_several_dead_versions_lands_the_newest_last(
+    pkg: ModuleType, cm: ModuleType, om: ModuleType, store: Path | str
+) -> None:
+    """v1 and v3 dead, v2 delivered in between: requeueing both needs no copy of v2, and v3
+    (the newest) lands last."""
+    gateway = Gateway(cm)
+    gateway.failing.update({cd(DAY, 1), cd(DAY, 3)})
+    client = make_client(cm, gateway)
+    with om.Outbox(store, ORG, clock=Clock(), max_attempts=1) as box:
+        for version in (1, 2, 3):
+            box.enqueue("accept", [record(pkg, "accept", 0, TaskName=f"v{version}")])
+            box.deliver(client)
+        assert [b.state for b in box.batches()] == ["dead", "done", "dead"]
+        # the delivered v2's body is kept while an older version waits in a dead batch
+        assert box.prune(older_than_days=0) == 0
+        gateway.failing.clear()
+        assert box.requeue() == 2
+        assert [b.state for b in box.batches()] == ["pending", "done", "pending"]
+        box.deliver_all(client)
+        assert box.prune(older_than_days=0) == 3
+    landed = [r["TaskName"] for body in gateway.bodies() for r in body]
+    assert landed[3:] == ["v1", "v3"]
 
 
 def test_reconciliation_mismatch_names_the_likely_cause(

@@ -93,8 +93,8 @@ _ENQUEUE_CHUNK: Final = 200
 _BUSY_TIMEOUT_SECONDS: Final = 60.0
 #: 暂时性冲突（锁等待超时、死锁、序列化失败）时整个事务重试的次数。
 _TRANSACTION_TRIES: Final = 5
-#: 租约在请求最坏耗时之外的余量：至少 1 秒，另加 10%。
-_LEASE_MARGIN_SECONDS: Final = 1.0
+#: 租约在请求最坏耗时之外的余量：最坏耗时的 25%，至少 5 秒（进程停顿、时钟误差）。
+_LEASE_MARGIN_SECONDS: Final = 5.0
 #: 已送达记录的正文默认保留的天数，之后 prune() 删除正文（批次、条数与摘要保留）。
 DEFAULT_RETENTION_DAYS: Final = 30
 _MISMATCH_CODE: Final = STATUSES["reconciliation_mismatch"].err_code
@@ -184,11 +184,15 @@ WHERE b.state IN ('open', 'pending') AND b.records > 0 AND b.id > ?
 ORDER BY b.id
 LIMIT 1
 """
-# For each record of a batch, the newest later version of its RowGuid in another batch that
-# is not dead: its state and body. requeue() queues it again when it is sealed or sent, so
-# it lands after the requeued older version.
+# For each record of a batch, the newest later version of its RowGuid in a batch that is not
+# dead: its state, whether that batch is leased (in flight), and its body. requeue() queues it
+# again when it is sent or in flight, so it lands after the requeued older version; one that
+# waits is held back by the older version anyway.
 _NEWEST_AFTER: Final = """
-SELECT n.record_key, n.row_guid, nb.state, n.body, n.digest FROM outbox_items i
+SELECT n.record_key, n.row_guid, nb.state,
+       CASE WHEN nb.lease_token IS NOT NULL AND nb.lease_expires > {now} THEN 1 ELSE 0 END,
+       n.body, n.digest
+FROM outbox_items i
 JOIN outbox_items n ON n.record_key = i.record_key AND n.row_guid = i.row_guid
 JOIN outbox_batches nb ON nb.id = n.batch_id
 WHERE i.batch_id = ? AND n.version > i.version AND nb.state <> 'dead'
@@ -824,10 +828,35 @@ class Outbox:
         """Seconds a claim lasts: the request's worst case plus a margin (or lease_seconds)."""
         if self.lease_seconds is not None:
             return self.lease_seconds
-        retry = client.retry
-        tries = retry.attempts * client.timeout + max(retry.attempts - 1, 0) * retry.ceiling
-        worst = min(tries, retry.deadline + client.timeout)
-        return worst + _LEASE_MARGIN_SECONDS + worst / 10
+        worst = _worst_case(client)
+        return worst + max(_LEASE_MARGIN_SECONDS, worst / 4)
+
+    def _lease_needed(self, client: Client) -> float:
+        """The lease a deliverer must still hold when it starts sending: the worst case
+        (half the lease when lease_seconds is given)."""
+        if self.lease_seconds is not None:
+            return self.lease_seconds / 2
+        return _worst_case(client)
+
+    def _keep_or_release(self, batch_id: int, token: str, needed: float) -> bool:
+        """True if this deliverer still holds the batch for ``needed`` seconds; otherwise (it
+        was slow since the claim) it lets the batch go unsent, for a later claim."""
+        now = self._store.now
+        row = self._store.execute(
+            f"SELECT lease_expires - {now} FROM outbox_batches WHERE id = ? AND lease_token = ?",
+            (batch_id, token),
+        ).fetchone()
+        if row is not None and float(row[0]) >= needed:
+            return True
+        self._write(
+            partial(
+                self._store.execute,
+                "UPDATE outbox_batches SET lease_token = NULL, lease_expires = NULL "
+                "WHERE id = ? AND lease_token = ?",
+                (batch_id, token),
+            )
+        )
+        return False
 
     def deliver(
         self,
@@ -869,6 +898,11 @@ class Outbox:
                     "SELECT body FROM outbox_items WHERE batch_id = ? ORDER BY version", (batch_id,)
                 ).fetchall()
             ]
+            # Send only while the lease outlasts the request: one that expires mid-request
+            # could let another deliverer send newer versions first.
+            if not self._keep_or_release(batch_id, token, self._lease_needed(client)):
+                lost.append(self.batch(batch_id))
+                continue
             try:
                 client.group(info.key).send_batch(bodies)
             except GatewayError as exc:
@@ -1013,27 +1047,31 @@ class Outbox:
                 "SELECT id FROM outbox_batches WHERE state = 'dead' ORDER BY id"
             ).fetchall()
             wanted = [int(row[0]) for row in rows]
-        count = 0
-        for batch_id in wanted:
-            cursor = store.execute(
+        requeued = [
+            batch_id
+            for batch_id in wanted
+            if store.execute(
                 "UPDATE outbox_batches SET state = 'pending', attempts = 0, lease_token = NULL, "
                 "lease_expires = NULL WHERE id = ? AND state = 'dead'",
                 (batch_id,),
-            )
-            if cursor.rowcount != 1:
-                continue
-            count += 1
+            ).rowcount
+            == 1
+        ]
+        # Only once all of them are pending: a newer version in another requeued batch waits
+        # for the older one like any pending batch, and needs no copy.
+        newest = _NEWEST_AFTER.format(now=store.now)
+        for batch_id in requeued:
             superseded = [
-                (row[0], row[1], row[3], row[4])
-                for row in store.execute(_NEWEST_AFTER, (batch_id,)).fetchall()
-                if row[2] != "open"  # an open batch waits for this one anyway
+                (row[0], row[1], row[4], row[5])
+                for row in store.execute(newest, (batch_id,)).fetchall()
+                if row[2] == "done" or int(row[3])  # sent, or being sent right now
             ]
             if superseded:
                 version = self._allocate_versions(len(superseded))
                 for offset, (key, row_guid, body, digest) in enumerate(superseded):
                     data = json.loads(str(body))
                     self._place(str(key), str(row_guid), data, str(digest), version + offset)
-        return count
+        return len(requeued)
 
     # ------------------------------------------------------------ inspection
 
@@ -1148,8 +1186,9 @@ class Outbox:
 
         The default is the outbox's ``retention_days`` (DEFAULT_RETENTION_DAYS, 30).
         Batches keep their Cd_Batch, count and times (reconciliation still works), and
-        each RowGuid's digest stays, so unchanged records are still skipped. Returns how
-        many record bodies were deleted.
+        each RowGuid's digest stays, so unchanged records are still skipped. A batch is kept
+        whole while a dead batch holds an older version of one of its records (requeue()
+        may need to send it again). Returns how many record bodies were deleted.
         """
         days = self.retention_days if older_than_days is None else older_than_days
         if not days >= 0:
@@ -1167,8 +1206,12 @@ class Outbox:
         ids = [
             int(row[0])
             for row in store.execute(
-                "SELECT id FROM outbox_batches WHERE state = 'done' AND pruned_at IS NULL "
-                "AND sent_at <= ? ORDER BY id LIMIT 50",
+                "SELECT id FROM outbox_batches b WHERE state = 'done' AND pruned_at IS NULL "
+                "AND sent_at <= ? AND NOT EXISTS ("  # kept while a dead batch holds an older
+                " SELECT 1 FROM outbox_items i JOIN outbox_items d ON d.record_key = i.record_key"
+                " AND d.row_guid = i.row_guid AND d.version < i.version"
+                " JOIN outbox_batches db ON db.id = d.batch_id AND db.state = 'dead'"
+                " WHERE i.batch_id = b.id) ORDER BY id LIMIT 50",
                 (cutoff,),
             ).fetchall()
         ]
@@ -1291,6 +1334,14 @@ class Outbox:
 
     def _now(self) -> str:
         return format_datetime(datetime.fromtimestamp(self._clock(), BEIJING))
+
+
+def _worst_case(client: Client) -> float:
+    """Seconds one send may take: every try's timeout and the backoff between tries, but no
+    try starts after the retry deadline."""
+    retry = client.retry
+    tries = retry.attempts * client.timeout + max(retry.attempts - 1, 0) * retry.ceiling
+    return min(tries, retry.deadline + client.timeout)
 
 
 def _batch_info(row: Sequence[Any]) -> BatchInfo:
