@@ -6,6 +6,7 @@ import importlib
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -66,6 +67,60 @@ def spec_copy(tmp_path: Path) -> Path:
     target = tmp_path / "spec"
     shutil.copytree(SPEC_DIR, target)
     return target
+
+
+POSTGRES_URL_ENV = "GDZW_TEST_POSTGRES_URL"
+
+
+def _postgres_server() -> str:
+    """The test server's URL from $GDZW_TEST_POSTGRES_URL; skip (outside CI) or fail (CI)."""
+    url = os.environ.get(POSTGRES_URL_ENV)
+    problem = None
+    if not url:
+        problem = f"{POSTGRES_URL_ENV} is not set (no PostgreSQL server to test against)"
+    else:
+        try:
+            import psycopg
+
+            psycopg.connect(url, connect_timeout=5).close()
+        except Exception as exc:  # ImportError or any connection failure
+            problem = f"PostgreSQL at {POSTGRES_URL_ENV} is not reachable: {exc}"
+    if problem is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(problem + " (CI=true: the PostgreSQL tests must run)")
+        pytest.skip(problem)
+    assert url is not None
+    return url
+
+
+@pytest.fixture()
+def postgres_url() -> Iterator[str]:
+    """A URL whose search_path is a fresh, empty schema, dropped afterwards."""
+    import uuid
+    from urllib.parse import quote
+
+    import psycopg
+
+    url = _postgres_server()
+    schema = f"gdzw_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(f"CREATE SCHEMA {schema}")
+    joiner = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{joiner}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def outbox_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where an outbox lives: a SQLite file, or a fresh PostgreSQL schema (each test runs on
+    both; the PostgreSQL case skips, or fails under CI, without a server)."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return str(tmp_path / "outbox.sqlite3")
 
 
 def _whole_suite(config: pytest.Config) -> bool:

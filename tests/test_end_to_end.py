@@ -153,7 +153,12 @@ from gdzw_uppro.client import Client, RetryPolicy
 from gdzw_uppro.outbox import Outbox
 
 base_url, outbox_path, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-client = Client({token!r}, base_url=base_url, retry=RetryPolicy(attempts=20, backoff=0.001, ceiling=0.01))
+# A short timeout and deadline keep the lease short: after the kill, the batch the killed
+# sender held is taken over once its lease (the request's worst case, 3 s, plus 5 s) ends.
+client = Client(
+    {token!r}, base_url=base_url, timeout=1.0,
+    retry=RetryPolicy(attempts=20, backoff=0.001, ceiling=0.01, deadline=2.0),
+)
 with Outbox(outbox_path, {org!r}, max_attempts=100) as outbox:
     if not outbox.batches():
         import copy, uuid
@@ -165,8 +170,7 @@ with Outbox(outbox_path, {org!r}, max_attempts=100) as outbox:
             records.append(record)
         report = outbox.enqueue("accept", records)
         print("enqueued", report.accepted, flush=True)
-    while outbox.deliver(client, on_batch=lambda b: print(b.state, b.cd_batch, flush=True)).remaining:
-        pass
+    outbox.deliver_all(client, on_batch=lambda b: print(b.state, b.cd_batch, flush=True))
     print("finished", flush=True)
 """
 
@@ -236,8 +240,8 @@ def test_codegen_send_cli(pkg: ModuleType, project: Path, tmp_path: Path, gatewa
     assert result.exit_code == 1, result.output  # one record was refused
     assert "#121" in result.output and "ApplyType（申请类型）" in result.output
     assert (
-        "121 read, 1 refused, 2 batches delivered, 0 failed, 2 reconciliation records"
-        in result.output
+        "121 read, 1 refused, 0 skipped as unchanged, 2 batches delivered, 0 failed, "
+        "2 reconciliation records" in result.output
     )
     assert gateway.row_guids("accept") == {r["RowGuid"] for r in data}
     source.write_text(
@@ -245,5 +249,9 @@ def test_codegen_send_cli(pkg: ModuleType, project: Path, tmp_path: Path, gatewa
     )
     again = CliRunner().invoke(main, args, env={"GDZW_TOKEN": TOKEN})
     assert again.exit_code == 0, again.output
+    assert "120 read, 0 refused, 120 skipped as unchanged, 0 batches delivered" in again.output
+    forced = CliRunner().invoke(main, [*args, "--resend"], env={"GDZW_TOKEN": TOKEN})
+    assert forced.exit_code == 0, forced.output
+    assert "120 read, 0 refused, 0 skipped as unchanged, 2 batches delivered" in forced.output
     missing_token = CliRunner().invoke(main, args, env={"GDZW_TOKEN": ""})
     assert missing_token.exit_code == 2 and "GDZW_TOKEN" in missing_token.output

@@ -209,7 +209,10 @@ def test_codegen_send_refuses_a_lone_surrogate_and_sends_the_others(
     assert result.exit_code == 1, result.output
     assert f"{path}:#2 (line 2): TaskName（事项名称）" in result.output
     assert "[unencodable]" in result.output
-    assert "3 read, 1 refused, 1 batches delivered, 0 failed" in result.output
+    assert (
+        "3 read, 1 refused, 0 skipped as unchanged, 1 batches delivered, 0 failed" in result.output
+    )
+    assert "已送达 2 条 (done)" in result.output and "{" not in result.output.splitlines()[-1]
     assert gateway.row_guids("accept") == {r["RowGuid"] for r in good}
 
 
@@ -424,7 +427,7 @@ def test_send_enqueues_nothing_from_a_file_that_breaks_partway(
     assert result.exit_code == 2, result.output
     assert f"{broken}:#3 (line 3): 第 3 行不是有效的 JSON" in result.output
     assert f"{broken}: 文件无法完整读取，未放入发件箱" in result.output
-    assert "6 read, 0 refused, 1 batches delivered" in result.output
+    assert "6 read, 0 refused, 0 skipped as unchanged, 1 batches delivered" in result.output
     assert "1 unreadable files" in result.output
     # Only the whole file's records reached the outbox and the gateway.
     assert gateway.row_guids("accept") == {r["RowGuid"] for r in good}

@@ -106,8 +106,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture()
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "outbox.sqlite"
+def path(outbox_store: str) -> str:
+    return outbox_store
 
 
 @pytest.fixture()
@@ -751,10 +751,16 @@ def test_killed_mid_delivery_resumes_without_loss(
     )
     try:
         with om.Outbox(outbox_path, ORG, clock=Clock()) as box:
+            # the killed deliverer's lease on the batch in flight still holds: left alone
+            first = box.deliver(client)
+            assert lines[-1][1] not in {b.cd_batch for b in first.done}
+            assert first.remaining == 1
+        # once the lease expires, the batch is taken over and resent (same Cd_Batch)
+        later = Clock(START + box.lease_for(client) + 1)
+        with om.Outbox(outbox_path, ORG, clock=later) as box:
             report = box.deliver(client)
-            # the batch in flight at the kill is resent (same Cd_Batch), then the rest
-            assert report.done[0].cd_batch == lines[-1][1]
-            assert len(report.done) == 8 - (stop_at - 1)
+            assert [b.cd_batch for b in report.done] == [lines[-1][1]]
+            assert len(first.done + report.done) == 8 - (stop_at - 1)
             assert report.remaining == 0
             assert box.batches("pending") == [] and box.batches("open") == []
             assert box.counts() == {"done": total}
