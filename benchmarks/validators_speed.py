@@ -606,7 +606,7 @@ def main() -> None:
     engines = [
         gdzw_engine("standard", counts=True),
         gdzw_engine("gateway", counts=False),
-        gdzw_engine("strict", counts=False),
+        gdzw_engine("strict", counts=True),
     ]
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="gdzw-bench-") as tmp:
