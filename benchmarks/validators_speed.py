@@ -3,7 +3,7 @@
 Run by hand (not a test), after `pip install -e '.[bench]'`:
 
     .venv/bin/python benchmarks/validators_speed.py [--records N] [--repeat R] [--seed S]
-        [--chunk N] [--build-times] [--profile]
+        [--profile]
 
 The records are deterministic (random.Random(seed)): half valid, half with 1-3 breaches each
 (missing required field, bad code, impossible date, too long, wrong type, bad format, SLZTDM
@@ -16,14 +16,17 @@ The records are deterministic (random.Random(seed)): half valid, half with 1-3 b
 - pydantic v2 on a model that datamodel-code-generator generates from the same schema into a
   temporary directory at run time — `model_validate`, every problem (ValidationError).
 
-Each timing is the best of R passes over each half (time.perf_counter) after one warm-up pass,
-the engines taking turns; `--chunk N` takes the best per slice of N records instead, which
-is steadier when other processes load the machine. The valid and invalid records are checked
-first: every engine must accept every valid record, and what each misses of the invalid ones
-is listed (pydantic's model has no if/then; fastjsonschema reports one problem at most).
-`--build-times` also times `codegen build --check` (black cache empty, then warm) and, only
-when that reports generated/ up to date (so the rewrite is byte-identical), `codegen build`.
-`--profile` prints cProfile's top functions for the generated validators over all records.
+After one warm-up pass, R rounds: in each, every engine in turn (the order reversed every
+other round) runs over the valid half, then the invalid half (time.perf_counter around each
+pass). Reported: µs per record as the median of the rounds with the spread (min–max), and
+the speed-ups as ratios taken round by round (median, min–max), so a burst of load from other
+processes on this shared machine falls on every engine alike. Nothing is cached across
+records or passes by the benchmark. The valid and invalid records are checked first: every
+engine must accept every valid record, and what each misses of the invalid ones is listed
+(pydantic's model has no if/then; fastjsonschema reports one problem at most). Goals (issue
+14, goal 2): the standard profile at least 1.5× pydantic v2 and 3× fastjsonschema, the
+strict profile at least as fast as pydantic v2. `--profile` prints cProfile's top functions
+for the generated validators over all records. Build times: benchmarks/build_times.py.
 """
 
 from __future__ import annotations
@@ -33,8 +36,6 @@ import copy
 import cProfile
 import importlib.util
 import json
-import os
-import platform
 import pstats
 import random
 import re
@@ -54,6 +55,9 @@ REPO = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = REPO / "generated" / "jsonschema" / "accept.schema.json"
 sys.path.insert(0, str(REPO / "generated" / "python"))
 
+from benchlib import Spread, machine, ratios  # noqa: E402
+from gen_records import GIVEN, SURNAMES, id_number  # noqa: E402
+
 from gdzw_uppro import EXAMPLES, errors, validate  # noqa: E402
 
 Record = dict[str, Any]
@@ -70,23 +74,11 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # ------------------------------------------------------------------------------ records
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许邓冯韩曹曾彭萧蔡潘田董袁于余叶"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰文斌浩宇子涵欣怡梓轩"
 ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
 EPOCH = datetime(2019, 1, 1)
 #: Optional fields a valid record may leave out or send as null (Legal and BSLYY are kept
 #: when a conditional rule requires them).
 OPTIONAL = tuple(name for name in PROPERTIES if name not in REQUIRED)
-
-
-def id_number(rng: random.Random) -> str:
-    """A 居民身份证号码 with a real birth date and a correct GB 11643 check character."""
-    birth = datetime(1950, 1, 1) + timedelta(days=rng.randrange(365 * 55))
-    body = f"440106{birth:%Y%m%d}{rng.randrange(1000):03d}"
-    total = sum(int(digit) * weight for digit, weight in zip(body, ID_WEIGHTS, strict=True))
-    return body + ID_CHECK[total % 11]
 
 
 def valid_record(rng: random.Random, serial: int) -> Record:
@@ -331,7 +323,7 @@ def fastjsonschema_engines() -> list[Engine]:
 
 
 def jsonschema_engines() -> list[Engine]:
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
     validator = Draft202012Validator(SCHEMA)
     iter_errors = validator.iter_errors
@@ -437,10 +429,12 @@ def pydantic_engine(directory: Path) -> tuple[Engine, str]:
 
 @dataclass(frozen=True)
 class Timing:
+    """An engine's µs per record in each round: valid half, invalid half, all records."""
+
     engine: Engine
-    valid_us: float
-    invalid_us: float
-    overall_us: float
+    valid_us: list[float]
+    invalid_us: list[float]
+    overall_us: list[float]
 
 
 def pass_seconds(run: Runner, records: Sequence[Record]) -> float:
@@ -449,52 +443,34 @@ def pass_seconds(run: Runner, records: Sequence[Record]) -> float:
     return time.perf_counter() - started
 
 
-def _slices(records: Sequence[Record], size: int) -> list[Sequence[Record]]:
-    return [records[i : i + size] for i in range(0, len(records), size)]
-
-
-def measure(
-    engines: Sequence[Engine], data: Dataset, repeat: int, chunk: int | None
-) -> list[Timing]:
-    """Best of ``repeat`` passes per engine and half, after one warm-up pass.
-
-    Passes go round-robin over the engines (in alternating order), so a burst of load from
-    other processes slows one pass of every engine rather than every pass of one engine.
-    With ``chunk``, each half is cut into slices of that many records, the best of the
-    passes is taken per slice, and the slices' bests are summed: on a busy machine that
-    keeps what each engine costs and drops most of what the other processes cost.
+def measure(engines: Sequence[Engine], data: Dataset, repeat: int) -> list[Timing]:
+    """``repeat`` rounds after one warm-up pass; in each round every engine in turn runs
+    over the valid half, then the invalid half (A B C …, the order reversed every other
+    round), so a burst of load from other processes falls on every engine alike.
     """
     halves = (data.valid, data.invalid)
-    slices = [_slices(records, chunk or len(records)) for records in halves]
-    best: dict[tuple[int, int, int], float] = {}
     for engine in engines:
         for records in halves:
             engine.run(records)  # warm-up: caches, compiled patterns, lazily built validators
+    seconds: dict[int, list[tuple[float, float]]] = {i: [] for i in range(len(engines))}
     for rep in range(repeat):
         order = list(enumerate(engines))
         if rep % 2:
             order.reverse()
-        for half, parts in enumerate(slices):
-            for part_no, part in enumerate(parts):
-                for engine_no, engine in order:
-                    key = (engine_no, half, part_no)
-                    best[key] = min(best.get(key, float("inf")), pass_seconds(engine.run, part))
-    total = len(data.valid) + len(data.invalid)
-    timings = []
-    for engine_no, engine in enumerate(engines):
-        valid, invalid = (
-            sum(best[(engine_no, half, part_no)] for part_no in range(len(slices[half])))
-            for half in (0, 1)
-        )
-        timings.append(
-            Timing(
-                engine,
-                valid / len(data.valid) * 1e6,
-                invalid / len(data.invalid) * 1e6,
-                (valid + invalid) / total * 1e6,
+        for engine_no, engine in order:
+            seconds[engine_no].append(
+                (pass_seconds(engine.run, data.valid), pass_seconds(engine.run, data.invalid))
             )
+    total = len(data.valid) + len(data.invalid)
+    return [
+        Timing(
+            engine,
+            [valid / len(data.valid) * 1e6 for valid, _ in seconds[engine_no]],
+            [invalid / len(data.invalid) * 1e6 for _, invalid in seconds[engine_no]],
+            [(valid + invalid) / total * 1e6 for valid, invalid in seconds[engine_no]],
         )
-    return timings
+        for engine_no, engine in enumerate(engines)
+    ]
 
 
 @dataclass(frozen=True)
@@ -526,8 +502,9 @@ def judge_all(engine: Engine, data: Dataset) -> Verdicts:
 # ------------------------------------------------------------------------------ reporting
 
 
-def ratio(baseline: Timing | None, row: Timing) -> str:
-    return "—" if baseline is None else f"{baseline.overall_us / row.overall_us:.2f}×"
+def speedup(baseline: Timing, row: Timing) -> Spread:
+    """baseline's time ÷ row's, round by round (above 1: row is faster)."""
+    return ratios(baseline.overall_us, row.overall_us)
 
 
 def baselines(timings: list[Timing]) -> tuple[Timing | None, Timing | None, Timing | None]:
@@ -550,9 +527,14 @@ def timings_table(timings: list[Timing]) -> list[str]:
     ]
     for t in timings:
         name = t.engine.name if t.engine.counts else f"*{t.engine.name}*"
+        versus = [
+            "—" if base is None or base is t else f"{speedup(base, t).show()}×"
+            for base in (fjs, pyd)
+        ]
         lines.append(
-            f"| {name} | {t.engine.reports} | {t.valid_us:.1f} | {t.invalid_us:.1f} "
-            f"| {t.overall_us:.1f} | {ratio(fjs, t)} | {ratio(pyd, t)} |"
+            f"| {name} | {t.engine.reports} | {Spread.of(t.valid_us).show(1, 1)} "
+            f"| {Spread.of(t.invalid_us).show(1, 1)} | {Spread.of(t.overall_us).show(1, 1)} "
+            f"| {versus[0]} | {versus[1]} |"
         )
     return lines
 
@@ -571,19 +553,25 @@ def verdicts_table(verdicts: list[Verdicts], data: Dataset) -> list[str]:
     return lines
 
 
+#: (row, baseline, at least this many times as fast) for issue 14's goal 2.
+TARGETS = (
+    ("gdzw_uppro validators (standard)", "fastjsonschema", 3.0),
+    ("gdzw_uppro validators (standard)", "pydantic", 1.5),
+    ("gdzw_uppro validators (strict)", "pydantic", 1.0),
+)
+
+
 def target_lines(timings: list[Timing]) -> list[str]:
-    ours, fjs, pyd = baselines(timings)
-    if ours is None:
-        return []
+    rows = {t.engine.name: t for t in timings}
     out = []
-    if fjs is not None:
-        speedup = fjs.overall_us / ours.overall_us
-        met = "met" if speedup >= 2 else "NOT met"
-        out.append(f"- at least 2× as fast as fastjsonschema: {speedup:.2f}× — {met}")
-    if pyd is not None:
-        speedup = pyd.overall_us / ours.overall_us
-        met = "met" if speedup >= 1 else "NOT met"
-        out.append(f"- no slower than pydantic v2: {speedup:.2f}× — {met}")
+    for name, versus, factor in TARGETS:
+        row = rows.get(name)
+        base = next((t for t in timings if t.engine.name.startswith(versus)), None)
+        if row is None or base is None:
+            continue
+        ratio = speedup(base, row)
+        met = "met" if ratio.median >= factor else "missed"
+        out.append(f"- {name} at least {factor:g}× {base.engine.name}: {ratio.show()}× — {met}")
     return out
 
 
@@ -601,95 +589,24 @@ def profile_validators(data: Dataset, top: int) -> None:
     print("```")
 
 
-# ------------------------------------------------------------------------------ build times
-
-
-# What `codegen build [--check]` does, for when the CLI fails to import (another module of
-# codegen/ half-edited): render everything, then compare with or write generated/.
-_FALLBACK = """
-import sys
-from pathlib import Path
-from codegen.build import find_drift, render_all, write_all
-rendered = render_all(Path("spec"))
-drift = find_drift(rendered, Path("generated"))
-if sys.argv[1] == "check":
-    print("clean" if drift.clean else "out of date: " + "; ".join(drift.lines()))
-    sys.exit(0 if drift.clean else 1)
-write_all(rendered.files, Path("generated"))
-print(f"wrote {len(rendered.files)} files")
-"""
-
-
-def timed(command: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Wall seconds, exit status and last output line of ``command`` run in the repository."""
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env)
-    seconds = time.perf_counter() - started
-    lines = (done.stdout + done.stderr).strip().splitlines()
-    return seconds, done.returncode, lines[-1] if lines else ""
-
-
-def build_times() -> list[str]:
-    """Times `codegen build --check` (black cache cold, then warm) and `codegen build`.
-
-    The build runs only when the check says generated/ is up to date, so it rewrites every
-    file with identical bytes and changes nothing others may be working on.
-    """
-    codegen = Path(sys.executable).with_name("codegen")
-    cli = [str(codegen)] if codegen.exists() else [sys.executable, "-m", "codegen.cli"]
-    check, build = [*cli, "build", "--check"], [*cli, "build"]
-    probe = subprocess.run(
-        [sys.executable, "-c", "import codegen.cli"], cwd=REPO, capture_output=True, check=False
-    )
-    how = "CLI"
-    if probe.returncode != 0:
-        how = "render_all/find_drift/write_all (the CLI does not import)"
-        check = [sys.executable, "-c", _FALLBACK, "check"]
-        build = [sys.executable, "-c", _FALLBACK, "build"]
-    lines = [f"Run through the {how}.\n", "| command | wall s | result |", "| --- | ---: | --- |"]
-    with tempfile.TemporaryDirectory(prefix="gdzw-black-cache-") as empty:
-        cold = dict(os.environ, GDZW_CODEGEN_CACHE=empty)  # black's output cache, empty
-        seconds, status, last = timed(check, cold)
-        lines.append(f"| `codegen build --check`, black cache empty | {seconds:.1f} | {last} |")
-    seconds, status, last = timed(check)
-    lines.append(f"| `codegen build --check`, black cache warm | {seconds:.1f} | {last} |")
-    if status != 0:
-        lines.append(
-            "| `codegen build` | — | not run: generated/ is not up to date, so a build "
-            "would change files other engineers may be working on |"
-        )
-        return lines
-    seconds, status, last = timed(build)
-    lines.append(f"| `codegen build`, black cache warm | {seconds:.1f} | {last} |")
-    return lines
-
-
 # ------------------------------------------------------------------------------ main
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=10_000, help="records (default 10000)")
-    parser.add_argument("--repeat", type=int, default=5, help="timed passes (default 5)")
+    parser.add_argument("--repeat", type=int, default=7, help="timed rounds (default 7)")
     parser.add_argument("--seed", type=int, default=2019, help="random seed (default 2019)")
-    parser.add_argument(
-        "--chunk",
-        type=int,
-        default=None,
-        help="time slices of N records, best per slice (steadier on a busy machine); "
-        "default: whole list",
-    )
-    parser.add_argument("--build-times", action="store_true", help="also time codegen build")
     parser.add_argument("--profile", action="store_true", help="cProfile the validators")
     args = parser.parse_args()
-    if args.records < 2 or args.repeat < 1 or (args.chunk is not None and args.chunk < 1):
-        parser.error("--records must be at least 2, --repeat and --chunk at least 1")
+    if args.records < 2 or args.repeat < 1:
+        parser.error("--records must be at least 2, --repeat at least 1")
 
     data = make_dataset(args.records, args.seed)
     engines = [
         gdzw_engine("standard", counts=True),
         gdzw_engine("gateway", counts=False),
-        gdzw_engine("strict", counts=False),
+        gdzw_engine("strict", counts=True),
     ]
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="gdzw-bench-") as tmp:
@@ -717,24 +634,20 @@ def main() -> None:
                     f"{v.engine.name} rejects {len(v.rejected_valid)} valid records, "
                     f"e.g. {json.dumps(sample, ensure_ascii=False)}"
                 )
-        load_before = os.getloadavg()[0]
-        timings = measure(engines, data, args.repeat, args.chunk)
-        load_after = os.getloadavg()[0]
+        timings = measure(engines, data, args.repeat)
 
     print(
         f"## Validator speed: {args.records} accept records "
         f"({len(data.valid)} valid, {len(data.invalid)} with 1–3 problems), "
-        f"best of {args.repeat}"
-        + (f" per slice of {args.chunk} records" if args.chunk else " passes over each half")
-        + f", seed {args.seed}\n"
+        f"median (min–max) of {args.repeat} interleaved rounds after a warm-up pass, "
+        f"seed {args.seed}\n"
     )
     print(
-        f"Python {platform.python_version()}, {os.cpu_count()} CPUs, 1-minute load average "
-        f"{load_before:.1f} before and {load_after:.1f} after timing. µs per record; “vs X” = "
-        "X's time ÷ this row's (above 1 = faster than X); italic rows are for information.\n"
+        machine() + " µs per record; “vs X” = X's time ÷ this row's, round by round (above 1 "
+        "= faster than X); italic rows are for information.\n"
     )
     print("\n".join(timings_table(timings)))
-    print("\nTarget (generated validators, standard profile, every problem, overall):\n")
+    print("\nGoals (issue 14, goal 2; overall µs, every problem reported):\n")
     print("\n".join(target_lines(timings)))
     print("\n### What each engine caught\n")
     print("\n".join(verdicts_table(verdicts, data)))
@@ -751,9 +664,6 @@ def main() -> None:
         print(f"\nNote: {note}")
     if args.profile:
         profile_validators(data, 25)
-    if args.build_times:
-        print("\n### Build times (wall clock, one run each)\n")
-        print("\n".join(build_times()))
 
 
 if __name__ == "__main__":
