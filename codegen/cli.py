@@ -18,15 +18,15 @@ from codegen.cli_outbox import api_target, legacy_notice, opened, outbox_options
 from codegen.jsonstream import Item, shorten
 from codegen.loader import load_spec
 from codegen.problems import SpecError
+from codegen.project import data_root, find_project, spec_root
 from codegen.render import RenderError
 from codegen.runtime_package import load_generated_package
 
 # The repository this codegen package lives in: spec/, templates/, generated/.
-DEFAULT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _paths(ctx: click.Context) -> tuple[Path, Path]:
-    root: Path = ctx.obj["root"]
+    root = spec_root(ctx)
     return root / "spec", root / "generated"
 
 
@@ -53,12 +53,12 @@ def _spec_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_ROOT,
-    show_default="this checkout",
-    help="Project directory holding spec/ and generated/.",
+    default=None,
+    help="Project directory holding spec/ and generated/ (default: the nearest folder "
+    "from the working directory upward that holds spec/ and pyproject.toml).",
 )
 @click.pass_context
-def main(ctx: click.Context, root: Path) -> None:
+def main(ctx: click.Context, root: Path | None) -> None:
     """gdzw-codegen: GDZW 0003-2019（广东政务服务网办件过程数据采集接口规范）的代码生成器.
 
     The standard is transcribed once in spec/; `codegen build` turns it into
@@ -73,7 +73,7 @@ def main(ctx: click.Context, root: Path) -> None:
       docs/index.html         the HTML reference (fields, rules, code sets, errata)
     """
     ctx.ensure_object(dict)
-    ctx.obj["root"] = root
+    ctx.obj["root"] = root if root is not None else find_project(Path.cwd())
 
 
 @main.command()
@@ -244,8 +244,7 @@ def send(
             f"请在环境变量 {token_env} 中设置令牌 (set the token in the environment variable "
             f"{token_env})"
         )
-    _, out_dir = _paths(ctx)
-    package = load_generated_package(out_dir)
+    package = load_generated_package(data_root(ctx) / "generated")
     if key not in package.spec.RECONCILIATION_TABLES:
         raise click.BadParameter(
             f"{key!r}; choose from {', '.join(package.spec.RECONCILIATION_TABLES)}",

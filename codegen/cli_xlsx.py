@@ -10,12 +10,13 @@ import click
 
 from codegen.loader import load_spec
 from codegen.problems import SpecError
+from codegen.project import spec_root
 from codegen.spec_workbook_export import export_workbook
 from codegen.spec_workbook_import import import_workbook, read_spec_workbook
 
 
 def _spec_dir(ctx: click.Context) -> Path:
-    root: Path = ctx.find_root().obj["root"]
+    root: Path = spec_root(ctx)
     return root / "spec"
 
 

@@ -1,0 +1,51 @@
+"""Which project a command works on, found the way git and ruff find theirs.
+
+A project is a folder holding ``spec/`` and ``pyproject.toml``. Spec commands
+(build, fmt, diff, xlsx, refresh-data) need one: ``--root``, or the nearest
+such folder from the working directory upward. Data commands (validate, send,
+outbox) work from any folder: inside a project they use its generated
+package, elsewhere the one that ships with the installed tool.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+# The checkout (or installed tree) this tool runs from: its generated/ is the package
+# data commands use outside any project.
+TOOL_ROOT = Path(__file__).resolve().parent.parent
+
+
+def is_project(folder: Path) -> bool:
+    return (folder / "spec").is_dir() and (folder / "pyproject.toml").is_file()
+
+
+def find_project(start: Path) -> Path | None:
+    """The nearest folder from ``start`` upward that is a project, or None."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if is_project(folder):
+            return folder
+    return None
+
+
+def spec_root(ctx: click.Context) -> Path:
+    """The project a spec command works on; a clear usage error outside any project."""
+    obj = ctx.find_root().obj
+    root: Path | None = obj.get("root")
+    if root is not None:
+        return root
+    raise click.UsageError(
+        f"在 {Path.cwd()} 及其上级目录中找不到项目（含 spec/ 与 pyproject.toml 的目录）；"
+        "请在项目中运行，或用 --root 指定 "
+        "(no project here or above: run inside one, or give --root)"
+    )
+
+
+def data_root(ctx: click.Context) -> Path:
+    """Where a data command finds generated/: the project, else the installed tool."""
+    obj = ctx.find_root().obj
+    root: Path | None = obj.get("root")
+    return root if root is not None else TOOL_ROOT
