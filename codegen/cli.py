@@ -22,8 +22,6 @@ from codegen.project import data_root, find_project, spec_root
 from codegen.render import RenderError
 from codegen.runtime_package import load_generated_package
 
-# The repository this codegen package lives in: spec/, templates/, generated/.
-
 
 def _paths(ctx: click.Context) -> tuple[Path, Path]:
     root = spec_root(ctx)
