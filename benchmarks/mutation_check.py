@@ -59,7 +59,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         name="service-object-code-9",
-        path="templates/python/validators.py.jinja",
+        path="templates/python/validators_shared.py.jinja",
         old="{{ cs.constant_name }}: Final = frozenset({{ cs.values|py }})",
         new=(
             "{{ cs.constant_name }}: Final = frozenset({{ cs.values|py }})"

@@ -93,7 +93,7 @@ def test_a_code_from_another_set_is_a_near_miss_for_every_coded_field(model: Mod
 
 
 def test_generated_code_sets_are_the_models(pkg: ModuleType, model: Model) -> None:
-    validators = importlib.import_module(pkg.__name__ + ".validators")
+    validators = importlib.import_module(pkg.__name__ + ".validators_shared")
     for cs in model.codesets:
         assert getattr(validators, cs.constant_name) == frozenset(cs.values), cs.id
         enum = getattr(pkg, cs.python_name)

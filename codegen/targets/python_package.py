@@ -8,12 +8,12 @@ import jinja2
 
 from codegen.model import Model
 from codegen.render import RenderError, format_python
+from codegen.targets.python.view import PythonView, validator_imports, validator_module
 
 # Modules rendered from templates/python/<module>.jinja: what varies with the spec.
 MODULES = (
     "__init__.py",
     "codes.py",
-    "domains.py",
     "examples.py",
     "normalize.py",
     "problems.py",
@@ -22,13 +22,14 @@ MODULES = (
     "reference.py",
     "spec.py",
     "validators.py",
+    "validators_shared.py",
 )
 
 # The sending runtime: plain Python modules in codegen/targets/python/runtime/, linted,
 # type-checked and tested as source, copied into the package as they are. They read every
 # spec fact from the generated spec.py.
 RUNTIME_DIR = Path(__file__).resolve().parent / "python" / "runtime"
-RUNTIME_MODULES = ("client.py", "mock.py", "outbox.py", "signing.py")
+RUNTIME_MODULES = ("checks.py", "client.py", "domains.py", "mock.py", "outbox.py", "signing.py")
 
 # Each runtime module starts with these lines; the build puts the do-not-edit header (the
 # same number of lines) in their place, so tracebacks and coverage line numbers match.
@@ -42,9 +43,19 @@ RUNTIME_PLACEHOLDER = (
 def render(model: Model, env: jinja2.Environment) -> dict[str, str]:
     root = f"python/{model.package}"
     files: dict[str, str] = {}
+    py = PythonView(model)
     for module in MODULES:
-        source = env.get_template(f"python/{module}.jinja").render(model=model)
+        source = env.get_template(f"python/{module}.jinja").render(model=model, py=py)
         files[f"{root}/{module}"] = format_python(source, f"{root}/{module}")
+    template = env.get_template("python/validators_record.py.jinja")
+    for record in model.records:
+        # Rendered twice: the first time shows which helpers the code uses, the second
+        # imports exactly those.
+        body = template.render(model=model, py=py, record=record, imports=[])
+        imports = validator_imports(model, body)
+        source = template.render(model=model, py=py, record=record, imports=imports)
+        name = f"{root}/{validator_module(record)}.py"
+        files[name] = format_python(source, name)
     header = do_not_edit_header(model, env)
     for module in RUNTIME_MODULES:
         files[f"{root}/{module}"] = runtime_module(module, header)

@@ -21,6 +21,7 @@ __all__ = [
     "CHARSET",
     "CONTENT_TYPE",
     "DATETIME_FORMAT",
+    "DATETIME_PATTERN",
     "ENDPOINTS",
     "ERR_CODE",
     "ERR_MSG",
@@ -49,6 +50,7 @@ __all__ = [
     "STANDARD_ID",
     "STANDARD_TITLE",
     "SUCCESS_CODE",
+    "TIMEZONE_LABEL",
     "UTC_OFFSET",
     "VERSION",
 ]
@@ -97,8 +99,13 @@ SUCCESS_CODE: Final = "0"
 ERR_CODE: Final = "errCode"
 ERR_MSG: Final = "errMsg"
 DATETIME_FORMAT: Final = "yyyy-MM-dd HH:mm:ss"
+#: 日期时间的正则表达式：固定宽度，含闰年规则的真实日历日期。
+DATETIME_PATTERN: Final = (
+    "(?:(?:(?!0000)[0-9]{4})-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29) (?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])"
+)
 #: 所有日期时间均为北京时间。
 UTC_OFFSET: Final = "+08:00"
+TIMEZONE_LABEL: Final = "北京时间"
 
 
 @dataclass(frozen=True)
