@@ -37,7 +37,7 @@ def test_import_and_validate_load_only_what_they_need(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout)
     # normalize() is bound at import: its module shares its name.
-    assert loaded["import"] == ["gdzw_uppro.normalize"]
+    assert loaded["import"] == ["gdzw_uppro.normalize", "gdzw_uppro.spec"]
     validate = set(loaded["validate"])
     assert "gdzw_uppro.validators_accept" in validate
     assert not validate & {

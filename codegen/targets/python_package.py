@@ -15,8 +15,6 @@ MODULES = (
     "__init__.py",
     "codes.py",
     "examples.py",
-    "normalize.py",
-    "problems.py",
     "record_groups.py",
     "records.py",
     "reference.py",
@@ -29,7 +27,16 @@ MODULES = (
 # type-checked and tested as source, copied into the package as they are. They read every
 # spec fact from the generated spec.py.
 RUNTIME_DIR = Path(__file__).resolve().parent / "python" / "runtime"
-RUNTIME_MODULES = ("checks.py", "client.py", "domains.py", "mock.py", "outbox.py", "signing.py")
+RUNTIME_MODULES = (
+    "checks.py",
+    "client.py",
+    "domains.py",
+    "mock.py",
+    "normalize.py",
+    "outbox.py",
+    "problems.py",
+    "signing.py",
+)
 
 # Each runtime module starts with these lines; the build puts the do-not-edit header (the
 # same number of lines) in their place, so tracebacks and coverage line numbers match.
