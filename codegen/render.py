@@ -6,17 +6,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-import black
 import jinja2
-from black.mode import Mode, TargetVersion
-from black.parsing import InvalidInput
 
 from codegen.black_cache import cached
+from codegen.build_cache import DEFAULT_TEMPLATES_DIR as TEMPLATES_DIR
+from codegen.build_cache import cache_root, generator_digest
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-
-# Generated code targets the oldest Python the package supports.
-BLACK_MODE = Mode(target_versions={TargetVersion.PY310}, line_length=100)
+# Generated code targets the oldest Python the package supports (black's Mode, made when
+# black is first needed: importing black costs a tenth of a second).
+BLACK_LINE_LENGTH = 100
+BLACK_TARGET = "PY310"
 
 
 def py_literal(value: Any) -> str:
@@ -45,6 +44,7 @@ def make_environment(
 ) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
+        bytecode_cache=_bytecode_cache(templates_dir),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -64,12 +64,30 @@ def make_html_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environ
     return make_environment(templates_dir, autoescape=True)
 
 
+def _bytecode_cache(templates_dir: Path) -> jinja2.BytecodeCache | None:
+    """Compiled templates, kept per generator digest (the templates and Jinja's version)."""
+    folder = cache_root() / "jinja" / generator_digest(templates_dir)[:16]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # no cache: only costs speed
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 def format_python(source: str, name: str) -> str:
     """Formats rendered Python with black; a syntax error names the output file."""
+    mode_key = f"line_length={BLACK_LINE_LENGTH} target={BLACK_TARGET}"
+    return cached(source, mode_key, lambda text: _black(text, name))
+
+
+def _black(source: str, name: str) -> str:
+    import black
+    from black.mode import Mode, TargetVersion
+    from black.parsing import InvalidInput
+
+    mode = Mode(target_versions={TargetVersion[BLACK_TARGET]}, line_length=BLACK_LINE_LENGTH)
     try:
-        return cached(
-            source, repr(BLACK_MODE), lambda text: black.format_str(text, mode=BLACK_MODE)
-        )
+        return black.format_str(source, mode=mode)
     except InvalidInput as exc:
         raise RenderError(f"{name}: rendered Python is invalid: {exc}") from exc
 

@@ -14,8 +14,10 @@ import io
 import re
 import zipfile
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 # The standard's publication date: a fixed, meaningful stand-in for "now".
 FIXED_TIME = datetime(2019, 8, 12)

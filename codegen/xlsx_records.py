@@ -19,9 +19,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Literal
 
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
-
 from codegen.jsonstream import Item, shorten
 from codegen.xlsx_guard import WorkbookRefused, check_workbook
 
@@ -96,6 +93,10 @@ def read_workbook_records(path: Path, columns: tuple[ColumnSpec, ...]) -> Iterat
     no cell over Excel's 32,767 characters); a workbook that breaks partway
     gives the rows before the break, then an error item naming where it broke.
     """
+    # openpyxl is imported when a workbook is read, not whenever the CLI starts.
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
     try:
         check_workbook(path)
         workbook = load_workbook(path, read_only=True, data_only=True)
@@ -163,6 +164,8 @@ def _header(
     head: tuple[object, ...], columns: tuple[ColumnSpec, ...]
 ) -> tuple[dict[int, str], list[str]]:
     """Column index → record key, and a reason for each header cell that names nothing."""
+    from openpyxl.utils import get_column_letter
+
     by_wire = {c.wire_name.casefold(): c.wire_name for c in columns}
     by_label: dict[str, str] = {}
     for c in columns:

@@ -51,9 +51,10 @@ def render(model: Model, env: jinja2.Environment) -> dict[str, str]:
     root = f"python/{model.package}"
     files: dict[str, str] = {}
     py = PythonView(model)
+    header = do_not_edit_header(model, env)
     for module in MODULES:
         source = env.get_template(f"python/{module}.jinja").render(model=model, py=py)
-        files[f"{root}/{module}"] = format_python(source, f"{root}/{module}")
+        files[f"{root}/{module}"] = format_stamped(source, header, f"{root}/{module}")
     template = env.get_template("python/validators_record.py.jinja")
     for record in model.records:
         # Rendered twice: the first time shows which helpers the code uses, the second
@@ -62,12 +63,23 @@ def render(model: Model, env: jinja2.Environment) -> dict[str, str]:
         imports = validator_imports(model, body)
         source = template.render(model=model, py=py, record=record, imports=imports)
         name = f"{root}/{validator_module(record)}.py"
-        files[name] = format_python(source, name)
-    header = do_not_edit_header(model, env)
+        files[name] = format_stamped(source, header, name)
     for module in RUNTIME_MODULES:
         files[f"{root}/{module}"] = runtime_module(module, header)
     files[f"{root}/py.typed"] = ""  # PEP 561 marker: the package ships its own types
     return files
+
+
+def format_stamped(source: str, header: str, name: str) -> str:
+    """black's output for a rendered module, formatted without its do-not-edit header.
+
+    The header carries the spec's hash, so formatting it with the code would make every
+    spec edit a new source for black's cache; formatted first and stamped after, a module
+    whose code did not change is a cache hit.
+    """
+    if not source.startswith(header):
+        raise RenderError(f"{name}: does not start with the do-not-edit header")
+    return header + format_python(source[len(header) :], name)
 
 
 def do_not_edit_header(model: Model, env: jinja2.Environment) -> str:
