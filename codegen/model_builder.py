@@ -34,10 +34,9 @@ from codegen.model import (
 )
 from codegen.problem_codes import RULE_CODES
 from codegen.spec_docs import FieldDoc, RecordDoc, RuleDoc, SpecDocs
-from codegen.wire_types import Kind, WireType, parse_wire_type
+from codegen.wire_types import DATETIME_STRFTIME, Kind, WireType, parse_wire_type
 
 PACKAGE = "gdzw_uppro"
-STRFTIME = "%Y-%m-%d %H:%M:%S"
 
 
 def build_model(spec: LoadedSpec) -> Model:
@@ -62,7 +61,7 @@ def build_model(spec: LoadedSpec) -> Model:
     dt_pattern = patterns.expand(std.datetime.pattern, fragments)
     datetime = DatetimeSpec(
         format=std.datetime.format,
-        strftime=STRFTIME,
+        strftime=DATETIME_STRFTIME,
         printed_type=std.datetime.printed_type,
         pattern=dt_pattern,
         json_pattern=patterns.anchored(dt_pattern),

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta, timezone
 
 from codegen.examples import DATETIME
 from codegen.model import Model
-from codegen.model_builder import STRFTIME
 from codegen.render import RenderError
 from codegen.spec_docs import SignatureDoc
+from codegen.wire_types import DATETIME_STRFTIME as STRFTIME
 
 # Obviously fake: a reader must not mistake it for an issued token.
 EXAMPLE_TOKEN = "example-token-0123456789abcdef"

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     TOP: Alignment
 
 TEXT_FORMAT = "@"
+# Marks a required field's header cell in the data-entry templates (and is ignored when a
+# filled template's headers are read).
+REQUIRED_MARK = "*"
 
 CellValue = str | int | float | bool | None
 

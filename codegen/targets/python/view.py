@@ -93,6 +93,10 @@ class PythonView:
     def validator_module(self, record: Record) -> str:
         return validator_module(record)
 
+    def field_specs_name(self, record: Record) -> str:
+        """spec.py's tuple of one record type's FieldSpec rows."""
+        return f"_{record.key.upper()}_FIELDS"
+
     @property
     def validator_table(self) -> tuple[tuple[str, str, str], ...]:
         """(record key, module, function) of every record type's validator, in spec order."""
