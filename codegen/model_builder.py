@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from dataclasses import fields, is_dataclass
+from typing import Literal, TypeVar, get_args, get_origin, get_type_hints
 
 from codegen import naming, patterns
 from codegen.derived import reconciliation_codeset
@@ -15,22 +16,29 @@ from codegen.model import (
     Code,
     CodeSet,
     Condition,
+    Currencies,
     DatetimeSpec,
     EmbeddedDate,
     Endpoint,
+    Erratum,
     Field,
     Format,
+    Gateway,
     Model,
     NonNegative,
     NotBefore,
     PairedLists,
     Prefix,
+    ProblemCode,
     Profile,
     PropertyKind,
     Provenance,
     Record,
+    Regions,
     RequiredIf,
     Rule,
+    Semantic,
+    StandardInfo,
 )
 from codegen.problem_codes import RULE_CODES
 from codegen.spec_docs import FieldDoc, RecordDoc, RuleDoc, SpecDocs
@@ -94,21 +102,21 @@ def build_model(spec: LoadedSpec) -> Model:
     )
     year = re.search(r"(\d{4})$", std.standard.id)
     return Model(
-        standard=std.standard,
+        standard=as_model(std.standard, StandardInfo),
         edition=std.transcription.edition,
         version=f"{year.group(1) if year else '0'}.{std.transcription.edition}",
         spec_hash=spec.hash,
         package=PACKAGE,
-        semantics=std.semantics,
+        semantics=tuple(as_model(s, Semantic) for s in std.semantics),
         datetime=datetime,
         formats=tuple(formats.values()),
         codesets=tuple(codesets.values()),
         records=records,
-        gateway=std.gateway,
-        problem_codes=std.problem_codes,
-        errata=docs.errata.errata,
-        regions=docs.regions,
-        currencies=docs.currencies,
+        gateway=as_model(std.gateway, Gateway),
+        problem_codes=tuple(as_model(p, ProblemCode) for p in std.problem_codes),
+        errata=tuple(as_model(e, Erratum) for e in docs.errata.errata),
+        regions=as_model(docs.regions, Regions),
+        currencies=as_model(docs.currencies, Currencies),
     )
 
 
@@ -301,3 +309,23 @@ def _provenance(doc: RuleDoc, code_profiles: dict[str, Profile]) -> Provenance:
 
 def _pascal(snake: str) -> str:
     return "".join(part.capitalize() for part in snake.split("_"))
+
+
+T = TypeVar("T")
+
+
+def as_model(doc: object, cls: type[T]) -> T:
+    """A spec document copied into the model's own frozen type of the same field names
+    (nested documents and tuples of them likewise), so the model exposes no YAML type."""
+    hints = get_type_hints(cls)
+    values = {f.name: _as_model_value(getattr(doc, f.name), hints[f.name]) for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**values)
+
+
+def _as_model_value(value: object, hint: object) -> object:
+    if is_dataclass(hint) and isinstance(hint, type):
+        return as_model(value, hint)
+    if get_origin(hint) is tuple and isinstance(value, tuple):
+        item, *_rest = get_args(hint)
+        return tuple(_as_model_value(v, item) for v in value)
+    return value

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from codegen.loader import LoadedSpec
-from codegen.model import PROFILES, CodeSet, Model, Record
+from codegen.model import PROFILES, CodeSet, Erratum, Model, Record
 from codegen.model_builder import build_model
 from codegen.spec_change import Change, Scope, changed
 from codegen.spec_diff_fields import field_changes
 from codegen.spec_diff_rules import rule_changes
-from codegen.spec_docs import ErratumDoc, SpecDocs
+from codegen.spec_docs import SpecDocs
 
 
 @dataclass(frozen=True)
@@ -298,7 +298,7 @@ def _semantics(old: Model, new: Model) -> Iterator[Change]:
             )
 
 
-def _erratum_text(e: ErratumDoc) -> tuple[object, ...]:
+def _erratum_text(e: Erratum) -> tuple[object, ...]:
     return (e.title, e.resolution, e.places, e.reversed_in, e.previously, e.reversal_reason)
 
 

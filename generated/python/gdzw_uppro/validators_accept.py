@@ -21,7 +21,7 @@ from .checks import (
     _check_embedded_date,
     _check_json,
     _check_mobile,
-    _check_non_negative,
+    _check_non_negative_fields,
     _check_order,
     _check_paired,
     _check_parts,
@@ -896,6 +896,7 @@ def validate_accept(
         problems.append(
             _required_if(
                 _F_ACCEPT_REFUSAL_REASON,
+                "required_if",
                 "refusal-reason-required",
                 "SLZTDM（受理状态代码）为 2（不受理）、4（不予受理）时，BSLYY（不受理原因）必填",
             )
@@ -913,6 +914,7 @@ def validate_accept(
         problems.append(
             _required_if(
                 _F_ACCEPT_LEGAL,
+                "required_if",
                 "legal-required-for-legal-persons",
                 "ApplyerType（申请人类型）为 2（企业法人）、3（事业法人）、4（社会组织法人）或ApplyerPageType（申请人证件类型）任一项为 3（工商登记号(营业执照)）、821（营业执照）时，Legal（法定代表人）必填",
             )
@@ -926,6 +928,7 @@ def validate_accept(
             _F_ACCEPT_APPLYER_PAGE_TYPE,
             _F_ACCEPT_APPLYER_PAGE_CODE,
             "^",
+            "paired_lists",
             "applyer-certificates-paired",
             "ApplyerPageType（申请人证件类型）与 ApplyerPageCode（申请人证件号码）均填写时，以 “^” 分隔的项数须一致",
         )
@@ -940,6 +943,7 @@ def validate_accept(
             "^",
             ("111", "112"),
             ("1",),
+            ("id_number", "check_digit"),
             "applyer-certificate-numbers",
         )
 
@@ -953,6 +957,7 @@ def validate_accept(
             None,
             ("111", "112"),
             ("1",),
+            ("id_number", "check_digit"),
             "contact-certificate-number",
         )
 
@@ -963,6 +968,7 @@ def validate_accept(
             record,
             _F_ACCEPT_APPLY_DATE,
             _F_ACCEPT_ACCEPT_DATE,
+            "order",
             "accept-not-before-apply",
             "AcceptDate（受理时间）不早于 ApplyDate（申请时间）",
         )
@@ -974,6 +980,7 @@ def validate_accept(
             record,
             _F_ACCEPT_ACCEPT_DATE,
             _F_ACCEPT_PROMISE_DATE,
+            "order",
             "promise-not-before-accept",
             "PromiseDate（承诺办结时间）不早于 AcceptDate（受理时间）",
         )
@@ -986,6 +993,7 @@ def validate_accept(
             _F_ACCEPT_PROJECT_NO,
             _F_ACCEPT_APPLY_DATE,
             31,
+            "date_mismatch",
             "project-no-date-is-apply-date",
             "ProjectNo（办件编号）第 32–39 位的日期即 ApplyDate（申请时间）的日期",
         )
@@ -1000,14 +1008,15 @@ def validate_accept(
                 _F_ACCEPT_TASK_CODE,
                 _F_ACCEPT_LOCAL_TASK_CODE,
             ),
+            "prefix",
             "project-no-begins-with-task-code",
             "ProjectNo（办件编号）以 TaskCode（实施编码） 或 LocalTaskCode（地方实施编码）之一开头",
         )
 
     # 规则 task-version-non-negative（表 3 TaskVersion；编者规则，strict）
     if level >= 2:
-        _check_non_negative(
-            problems, record, (_F_ACCEPT_TASK_VERSION,), "task-version-non-negative"
+        _check_non_negative_fields(
+            problems, record, (_F_ACCEPT_TASK_VERSION,), "negative", "task-version-non-negative"
         )
 
     return problems

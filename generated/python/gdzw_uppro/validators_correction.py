@@ -539,6 +539,7 @@ def validate_correction(
             record,
             _F_CORRECTION_INFORM_TIME,
             _F_CORRECTION_ACCEPT_TIME,
+            "order",
             "accept-not-before-inform",
             "AcceptTime（补正受理时间）不早于 InformTime（补正告知时间）",
         )

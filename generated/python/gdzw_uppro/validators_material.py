@@ -417,6 +417,7 @@ def validate_material(
         problems.append(
             _required_if(
                 _F_MATERIAL_GET_MATERIAL_URL,
+                "required_if",
                 "material-url-required",
                 "GetType（收取方式）为 2（上传电子文件）、3（证照库引用）时，GetMaterialURL（附件获取地址）必填",
             )

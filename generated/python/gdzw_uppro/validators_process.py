@@ -455,6 +455,7 @@ def validate_process(
         problems.append(
             _required_if(
                 _F_PROCESS_HANDLE_EXPLAIN,
+                "required_if",
                 "handle-explain-required-when-ended",
                 "EventEndTime（环节结束时间）已填写时，HandleExplain（办理意见）必填",
             )
@@ -467,6 +468,7 @@ def validate_process(
             record,
             _F_PROCESS_EVENT_START_TIME,
             _F_PROCESS_EVENT_END_TIME,
+            "order",
             "event-end-not-before-start",
             "EventEndTime（环节结束时间）不早于 EventStartTime（环节开始时间）",
         )

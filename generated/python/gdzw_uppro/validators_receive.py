@@ -433,6 +433,7 @@ def validate_receive(
             None,
             ("111", "112"),
             ("1",),
+            ("id_number", "check_digit"),
             "receiver-certificate-number",
         )
 

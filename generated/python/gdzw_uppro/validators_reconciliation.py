@@ -16,7 +16,7 @@ from .checks import (
     _bad_datetime,
     _bad_format,
     _cannot_encode,
-    _check_non_negative,
+    _check_non_negative_fields,
     _Field,
     _level,
     _not_object,
@@ -130,6 +130,8 @@ def validate_reconciliation(
 
     # 规则 count-non-negative（表 17 Cd_count；编者规则，strict）
     if level >= 2:
-        _check_non_negative(problems, record, (_F_RECONCILIATION_CD_COUNT,), "count-non-negative")
+        _check_non_negative_fields(
+            problems, record, (_F_RECONCILIATION_CD_COUNT,), "negative", "count-non-negative"
+        )
 
     return problems

@@ -18,13 +18,13 @@ from .checks import (
     _bad_format,
     _cannot_encode,
     _check_currency,
+    _check_non_negative,
     _check_paired,
     _check_parts,
     _check_region,
     _check_uscc,
     _Field,
     _level,
-    _negative,
     _not_object,
     _required,
     _too_large,
@@ -306,8 +306,8 @@ def validate_result(
                 problems.append(_too_small(_F_RESULT_CHARGE, value, -9999999999999999))
             elif value > 9999999999999999:
                 problems.append(_too_large(_F_RESULT_CHARGE, value, 9999999999999999))
-            elif level >= 2 and value < 0:
-                problems.append(_negative(_F_RESULT_CHARGE, value))
+            elif level >= 2:
+                _check_non_negative(problems, _F_RESULT_CHARGE, value)
 
     # MonetaryUnitCode 金额单位代码 — String(3)，可选（表 7）
     value = record.get("MonetaryUnitCode")
@@ -506,6 +506,7 @@ def validate_result(
             _F_RESULT_RESULT_CETR_NAME,
             _F_RESULT_RESULT_CETR_NO,
             "^",
+            "paired_lists",
             "result-certificates-paired",
             "ResultCetrName（结果证照名称）与 ResultCetrNo（结果证照编号）均填写时，以 “^” 分隔的项数须一致",
         )

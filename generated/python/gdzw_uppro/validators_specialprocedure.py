@@ -19,13 +19,13 @@ from .checks import (
     _cannot_encode,
     _check_currency,
     _check_non_negative,
+    _check_non_negative_fields,
     _check_order,
     _check_region,
     _check_uscc,
     _Field,
     _is_blank,
     _level,
-    _negative,
     _not_object,
     _required,
     _required_if,
@@ -335,8 +335,8 @@ def validate_specialprocedure(
                 problems.append(_too_small(_F_SPECIALPROCEDURE_CHARGE, value, -9999999999999999))
             elif value > 9999999999999999:
                 problems.append(_too_large(_F_SPECIALPROCEDURE_CHARGE, value, 9999999999999999))
-            elif level >= 2 and value < 0:
-                problems.append(_negative(_F_SPECIALPROCEDURE_CHARGE, value))
+            elif level >= 2:
+                _check_non_negative(problems, _F_SPECIALPROCEDURE_CHARGE, value)
 
     # MonetaryUnitCode 特别程序金额单位代码 — String(3)，可选（表 9）
     value = record.get("MonetaryUnitCode")
@@ -510,6 +510,7 @@ def validate_specialprocedure(
         problems.append(
             _required_if(
                 _F_SPECIALPROCEDURE_END_TIME,
+                "required_if",
                 "end-time-with-result",
                 "Result（特别程序结果）已填写时，EndTime（特别程序结束时间）必填",
             )
@@ -520,6 +521,7 @@ def validate_specialprocedure(
         problems.append(
             _required_if(
                 _F_SPECIALPROCEDURE_RESULT,
+                "required_if",
                 "result-with-end-time",
                 "EndTime（特别程序结束时间）已填写时，Result（特别程序结果）必填",
             )
@@ -532,14 +534,19 @@ def validate_specialprocedure(
             record,
             _F_SPECIALPROCEDURE_SPECIAL_TIME,
             _F_SPECIALPROCEDURE_END_TIME,
+            "order",
             "end-not-before-special-time",
             "EndTime（特别程序结束时间）不早于 SpecialTime（特别程序开始时间）",
         )
 
     # 规则 time-limit-non-negative（表 9 TBCXSX；编者规则，strict）
     if level >= 2:
-        _check_non_negative(
-            problems, record, (_F_SPECIALPROCEDURE_TIME_LIMIT,), "time-limit-non-negative"
+        _check_non_negative_fields(
+            problems,
+            record,
+            (_F_SPECIALPROCEDURE_TIME_LIMIT,),
+            "negative",
+            "time-limit-non-negative",
         )
 
     return problems

@@ -212,8 +212,12 @@ def _bad_datetime(info: _Field, value: str) -> Problem:
     return _problem(info, "datetime", detail, value)
 
 
-def _required_if(info: _Field, rule: str, description: str) -> Problem:
-    return _problem(info, "required_if", description, None, rule)
+# The rule checks take the problem code they report from the generated code: each rule's
+# code is a fact of the model (codegen.model, problem_codes.RULE_CODES).
+
+
+def _required_if(info: _Field, code: str, rule: str, description: str) -> Problem:
+    return _problem(info, code, description, None, rule)
 
 
 def _is_blank(value: object) -> bool:
@@ -266,6 +270,7 @@ def _check_paired(
     first: _Field,
     second: _Field,
     separator: str,
+    code: str,
     rule: str,
     description: str,
 ) -> None:
@@ -276,7 +281,7 @@ def _check_paired(
         count_b = b.count(separator) + 1
         if count_a != count_b:
             detail = f"{description}；{first.wire} 有 {count_a} 项，{second.wire} 有 {count_b} 项"
-            problems.append(_problem(second, "paired_lists", detail, None, rule))
+            problems.append(_problem(second, code, detail, None, rule))
 
 
 # ---------------------------------------------------------------- strict: domain checks
@@ -323,6 +328,11 @@ def _check_url(problems: list[Problem], info: _Field, value: str) -> None:
         problems.append(_problem(info, "url", detail, value, "domain:url"))
 
 
+def _check_non_negative(problems: list[Problem], info: _Field, value: float) -> None:
+    if value < 0:
+        problems.append(_negative(info, value))
+
+
 def _check_json(problems: list[Problem], info: _Field, value: str) -> None:
     if not is_json_text(value):
         detail = f"{_show(info, value)} 不是有效的 JSON 文本"
@@ -340,8 +350,11 @@ def _check_certificates(
     separator: str | None,
     id_types: tuple[str, ...],
     uscc_types: tuple[str, ...],
+    codes: tuple[str, str],
     rule: str,
 ) -> None:
+    """``codes``: what a bad ID number reports, and what a bad 统一社会信用代码 reports."""
+    id_code, uscc_code = codes
     types = record.get(kinds.wire)
     values = record.get(numbers.wire)
     if not (isinstance(types, str) and isinstance(values, str) and types and values):
@@ -360,12 +373,12 @@ def _check_certificates(
                 detail = (
                     f"{where}证件类型 {kind} 为居民身份证，但 {_show(numbers, number)} 无效：{why}"
                 )
-                problems.append(_problem(numbers, "id_number", detail, number, rule))
+                problems.append(_problem(numbers, id_code, detail, number, rule))
         elif kind in uscc_types:
             why = uscc_problem(number)
             if why is not None:
                 detail = f"{where}证件类型 {kind} 为统一社会信用代码，但 {_show(numbers, number)} 无效：{why}"
-                problems.append(_problem(numbers, "check_digit", detail, number, rule))
+                problems.append(_problem(numbers, uscc_code, detail, number, rule))
 
 
 def _datetime_value(value: object) -> str | None:
@@ -377,6 +390,7 @@ def _check_order(
     record: dict[object, object],
     earlier: _Field,
     later: _Field,
+    code: str,
     rule: str,
     description: str,
 ) -> None:
@@ -385,7 +399,7 @@ def _check_order(
     # Fixed-width yyyy-MM-dd HH:mm:ss: string order is time order.
     if a is not None and b is not None and b < a:
         detail = f"{description}：{later.wire} 为 {b}，早于 {earlier.wire} 的 {a}"
-        problems.append(_problem(later, "order", detail, b, rule))
+        problems.append(_problem(later, code, detail, b, rule))
 
 
 def _check_embedded_date(
@@ -394,6 +408,7 @@ def _check_embedded_date(
     holder: _Field,
     source: _Field,
     offset: int,
+    code: str,
     rule: str,
     description: str,
 ) -> None:
@@ -404,7 +419,7 @@ def _check_embedded_date(
         expected = moment[:10].replace("-", "")
         if embedded != expected:
             detail = f"{description}：编号中为 {embedded}，{source.wire} 的日期为 {expected}"
-            problems.append(_problem(holder, "date_mismatch", detail, text, rule))
+            problems.append(_problem(holder, code, detail, text, rule))
 
 
 def _check_prefix(
@@ -412,6 +427,7 @@ def _check_prefix(
     record: dict[object, object],
     holder: _Field,
     prefixes: tuple[_Field, ...],
+    code: str,
     rule: str,
     description: str,
 ) -> None:
@@ -427,16 +443,20 @@ def _check_prefix(
     if given and not any(text.startswith(start) for _, start in given):
         shown = " 或 ".join(f"{info.wire} {_show(info, start)}" for info, start in given)
         detail = f"{description}：{_show(holder, text)} 不以 {shown} 开头"
-        problems.append(_problem(holder, "prefix", detail, text, rule))
+        problems.append(_problem(holder, code, detail, text, rule))
 
 
-def _check_non_negative(
-    problems: list[Problem], record: dict[object, object], fields: tuple[_Field, ...], rule: str
+def _check_non_negative_fields(
+    problems: list[Problem],
+    record: dict[object, object],
+    fields: tuple[_Field, ...],
+    code: str,
+    rule: str,
 ) -> None:
     for info in fields:
         value = record.get(info.wire)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-            problems.append(_problem(info, "negative", f"{value!r} 为负数", value, rule))
+            problems.append(_problem(info, code, f"{value!r} 为负数", value, rule))
 
 
 def _not_object(info: _Field, value: object) -> Problem:
