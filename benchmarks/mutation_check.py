@@ -60,9 +60,9 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         name="service-object-code-9",
         path="templates/python/validators_shared.py.jinja",
-        old="{{ cs.constant_name }}: Final = frozenset({{ cs.values|py }})",
+        old="{{ cs|const }}: Final = frozenset({{ cs.values|py }})",
         new=(
-            "{{ cs.constant_name }}: Final = frozenset({{ cs.values|py }})"
+            "{{ cs|const }}: Final = frozenset({{ cs.values|py }})"
             "{{ ' - {\"9\"}' if cs.id == 'service_object' else '' }}"
         ),
         tests=("tests/test_code_sets.py",),

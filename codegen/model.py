@@ -261,8 +261,6 @@ class CodeSet:
     clause: str
     table: str
     python_name: str
-    constant_name: str
-    info_name: str
     codes: tuple[Code, ...]
 
     @property
@@ -272,10 +270,6 @@ class CodeSet:
     @property
     def labels(self) -> dict[str, str]:
         return {c.code: c.label for c in self.codes}
-
-    @property
-    def labels_name(self) -> str:
-        return f"{self.constant_name}_LABELS"
 
     @property
     def source(self) -> str:
@@ -290,8 +284,6 @@ class Format:
     json_pattern: str
     description: str
     clause: str
-    constant_name: str
-    info_name: str
 
 
 @dataclass(frozen=True)
@@ -329,11 +321,9 @@ class Field:
     separator: str | None
     format: Format | None
     python_name: str
-    python_type: str
     aliases: tuple[Alias, ...]
     source: str
     note: str | None
-    constant_name: str
     example: JsonValue
     domain: str | None
     sensitive: bool
@@ -357,11 +347,6 @@ class Field:
     def domain_code(self) -> str | None:
         """The problem code of this field's domain check, if it has one."""
         return DOMAIN_CODES[self.domain] if self.domain else None
-
-    @property
-    def domain_check_name(self) -> str | None:
-        """The generated validator helper that runs this field's domain check."""
-        return f"_check_{self.domain}" if self.domain else None
 
 
 @dataclass(frozen=True)
@@ -593,7 +578,6 @@ class Record:
     table: str
     reply_table: str
     python_name: str
-    validator_name: str
     fields: tuple[Field, ...]
     rules: tuple[Rule, ...]
     reconciliation_table: str | None
@@ -601,18 +585,6 @@ class Record:
     endpoints: tuple[Endpoint, ...]
     schema_file: str
     example: dict[str, JsonValue]
-
-    @property
-    def fields_name(self) -> str:
-        return f"_{self.key.upper()}_FIELDS"
-
-    @property
-    def input_names_name(self) -> str:
-        return f"_{self.key.upper()}_INPUT_NAMES"
-
-    @property
-    def info_name(self) -> str:
-        return f"_{self.key.upper()}_RECORD"
 
     @property
     def single_endpoint(self) -> Endpoint:
@@ -672,7 +644,6 @@ class DatetimeSpec:
     utc_offset: str
     timezone_label: str
     clause: str
-    constant_name: str
 
     @property
     def utc_offset_hours(self) -> int:
@@ -701,46 +672,6 @@ class Model:
     regions: Regions
     currencies: Currencies
 
-    # Import lists in the order isort (ruff "I") wants: sorted by name.
-    @property
-    def enum_names(self) -> tuple[str, ...]:
-        return tuple(sorted(cs.python_name for cs in self.codesets))
-
-    @property
-    def record_class_names(self) -> tuple[str, ...]:
-        return tuple(sorted(r.python_name for r in self.records))
-
-    @property
-    def validator_names(self) -> tuple[str, ...]:
-        return tuple(sorted(r.validator_name for r in self.records))
-
-    @property
-    def python_exports(self) -> tuple[str, ...]:
-        """The generated package's public names, sorted."""
-        names = [cs.python_name for cs in self.codesets] + [r.python_name for r in self.records]
-        names += [
-            "Client",
-            "EXAMPLES",
-            "Outbox",
-            "PROFILES",
-            "RetryPolicy",
-            "InvalidRecordError",
-            "Normalized",
-            "Problem",
-            "RECORD_KEYS",
-            "RECORD_TYPES",
-            "Renamed",
-            "SPEC_HASH",
-            "STANDARD_ID",
-            "VALIDATORS",
-            "VERSION",
-            "__version__",
-            "errors",
-            "normalize",
-            "validate",
-        ]
-        return tuple(sorted(names))
-
     @property
     def api_root_path(self) -> str:
         """The path part every API root shares, e.g. "/ebus/tysb-sjcj" (the mock serves under it)."""
@@ -766,17 +697,27 @@ class Model:
         return {r.key: r.reconciliation_table for r in self.records if r.reconciliation_table}
 
     @property
-    def business_keys(self) -> tuple[str, ...]:
+    def business_records(self) -> tuple[Record, ...]:
         """Record types sent in batches and reconciled (those with a reconciliation table)."""
-        return tuple(r.key for r in self.records if r.reconciliation_table)
+        return tuple(r for r in self.records if r.reconciliation_table is not None)
+
+    @property
+    def reconciliation_record(self) -> Record:
+        """The one record type without a reconciliation table: the reconciliation record."""
+        found = [r for r in self.records if r.reconciliation_table is None]
+        if len(found) != 1:
+            raise ValueError(
+                f"expected one reconciliation record type, found {[r.key for r in found]}"
+            )
+        return found[0]
+
+    @property
+    def business_keys(self) -> tuple[str, ...]:
+        return tuple(r.key for r in self.business_records)
 
     @property
     def reconciliation_key(self) -> str:
-        """The one record type without a reconciliation table: the reconciliation record."""
-        keys = [r.key for r in self.records if not r.reconciliation_table]
-        if len(keys) != 1:
-            raise ValueError(f"expected one reconciliation record type, found {keys}")
-        return keys[0]
+        return self.reconciliation_record.key
 
     @property
     def business_fields(self) -> dict[str, str]:

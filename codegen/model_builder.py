@@ -61,8 +61,6 @@ def build_model(spec: LoadedSpec) -> Model:
             json_pattern=patterns.anchored(p),
             description=f.description,
             clause=f.clause,
-            constant_name=f"_RE_{f.id.upper()}",
-            info_name=f"_FORMAT_{f.id.upper()}",
         )
         for f in std.formats
     }
@@ -76,7 +74,6 @@ def build_model(spec: LoadedSpec) -> Model:
         utc_offset=std.datetime.utc_offset,
         timezone_label=std.datetime.timezone_label,
         clause=std.datetime.clause,
-        constant_name="_RE_DATETIME",
     )
     codeset_docs = docs.codesets.codesets + (reconciliation_codeset(docs.records),)
     codesets = {
@@ -86,8 +83,6 @@ def build_model(spec: LoadedSpec) -> Model:
             clause=cs.clause,
             table=cs.table,
             python_name=cs.python_name,
-            constant_name=f"_CODES_{cs.id.upper()}",
-            info_name=f"_CODESET_{cs.id.upper()}",
             codes=tuple(
                 Code(c.code, c.label, c.python_name or naming.default_member_name(c.code))
                 for c in cs.codes
@@ -169,7 +164,6 @@ def _record(
         table=doc.table,
         reply_table=doc.reply_table,
         python_name=doc.python_name,
-        validator_name=f"validate_{doc.key}",
         fields=fields,
         rules=rules,
         reconciliation_table=doc.reconciliation_table,
@@ -209,11 +203,9 @@ def _field(
         separator=doc.separator,
         format=formats[doc.format] if doc.format else None,
         python_name=python_name,
-        python_type=_python_type(kind, codeset, doc.required),
         aliases=aliases,
         source=record.table,
         note=doc.note,
-        constant_name=f"_F_{record.key.upper()}_{python_name.upper()}",
         domain=doc.domain,
         sensitive=doc.sensitive,
         example=example_value(
@@ -238,19 +230,6 @@ def _kind(wire: WireType, codeset: CodeSet | None, separator: str | None) -> Pro
     if codeset is not None:
         return "code_list" if separator else "code"
     return "string_list" if separator else "string"
-
-
-def _python_type(kind: PropertyKind, codeset: CodeSet | None, required: bool) -> str:
-    base = {
-        "string": "str",
-        "string_list": "tuple[str, ...]",
-        "code": codeset.python_name if codeset else "",
-        "code_list": f"tuple[{codeset.python_name if codeset else ''}, ...]",
-        "integer": "int",
-        "number": "float",
-        "datetime": "datetime",
-    }[kind]
-    return base if required else f"{base} | None"
 
 
 def _rule(doc: RuleDoc, fields: dict[str, Field], code_profiles: dict[str, Profile]) -> Rule:

@@ -51,6 +51,7 @@ def render(model: Model, env: jinja2.Environment) -> dict[str, str]:
     root = f"python/{model.package}"
     files: dict[str, str] = {}
     py = PythonView(model)
+    env.filters.update(py.filters())  # the Python names: f|const, r|validator, ...
     header = do_not_edit_header(model, env)
     for module in MODULES:
         source = env.get_template(f"python/{module}.jinja").render(model=model, py=py)

@@ -71,7 +71,7 @@ XLSX_ENTRIES_KEPT = 64
 
 def data_records(model: Model) -> tuple[Record, ...]:
     """The record types people report (reconciliation is produced by the sender)."""
-    return tuple(r for r in model.records if r.reconciliation_table is not None)
+    return model.business_records
 
 
 def sheet_title(record: Record) -> str:
