@@ -59,10 +59,10 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         name="service-object-code-9",
-        path="templates/python/validators.py.jinja",
-        old="{{ cs.constant_name }}: Final = frozenset({{ cs.values|py }})",
+        path="templates/python/validators_shared.py.jinja",
+        old="{{ cs|const }}: Final = frozenset({{ cs.values|py }})",
         new=(
-            "{{ cs.constant_name }}: Final = frozenset({{ cs.values|py }})"
+            "{{ cs|const }}: Final = frozenset({{ cs.values|py }})"
             "{{ ' - {\"9\"}' if cs.id == 'service_object' else '' }}"
         ),
         tests=("tests/test_code_sets.py",),
@@ -70,7 +70,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         name="schema-max-length",
-        path="codegen/targets/json_schema.py",
+        path="codegen/targets/common.py",
         old='s["maxLength"] = f.max_length',
         new="pass",
         tests=("tests/test_schemas.py",),

@@ -13,20 +13,24 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
+from codegen.build_cache import cache_root
+
 
 def cache_dir() -> Path:
-    explicit = os.environ.get("GDZW_CODEGEN_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "gdzw-codegen" / "black"
+    return cache_root() / "black"
+
+
+@cache
+def _black_version() -> str:
+    return version("black")
 
 
 def cached(source: str, mode_key: str, formatter: Callable[[str], str]) -> str:
-    key = hashlib.sha256(f"{version('black')}\0{mode_key}\0{source}".encode()).hexdigest()
+    key = hashlib.sha256(f"{_black_version()}\0{mode_key}\0{source}".encode()).hexdigest()
     path = cache_dir() / key[:2] / f"{key}.py"
     try:
         return path.read_text(encoding="utf-8")

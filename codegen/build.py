@@ -16,27 +16,77 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from codegen.build_cache import (
+    DEFAULT_TEMPLATES_DIR as TEMPLATES_DIR,
+)
+from codegen.build_cache import KEEP_BUILDS, generator_digest, key_of, load, store
 from codegen.canonical import non_canonical
-from codegen.loader import LoadedSpec, load_spec
+from codegen.loader import LoadedSpec, SpecFileRefused, load_spec, read_spec_text
 from codegen.model import Model
 from codegen.model_builder import build_model
-from codegen.render import TEMPLATES_DIR, make_environment, make_html_environment
-from codegen.targets import html_reference, json_schema, openapi, python_package, xlsx_templates
 
 FileContent = str | bytes
 
 
-@dataclass(frozen=True)
 class Rendered:
-    spec: LoadedSpec
-    model: Model
-    # Path relative to generated/ → file content: text (written as UTF-8) or bytes.
-    files: dict[str, FileContent]
+    """Everything a spec renders to: path relative to generated/ → content (text, written
+    as UTF-8, or bytes), the spec's hash, and the spec files not in the canonical layout.
+
+    ``spec`` and ``model`` are loaded on first use when the files came from the build cache.
+    """
+
+    def __init__(
+        self,
+        files: dict[str, FileContent],
+        spec_hash: str,
+        layout: tuple[str, ...],
+        spec_dir: Path,
+        spec: LoadedSpec | None = None,
+        model: Model | None = None,
+    ) -> None:
+        self.files = files
+        self.spec_hash = spec_hash
+        self.layout = layout
+        self.spec_dir = spec_dir
+        self._spec = spec
+        self._model = model
+
+    @property
+    def spec(self) -> LoadedSpec:
+        if self._spec is None:
+            self._spec = load_spec(self.spec_dir)
+        return self._spec
+
+    @property
+    def model(self) -> Model:
+        if self._model is None:
+            self._model = build_model(self.spec)
+        return self._model
 
 
 def render_all(spec_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> Rendered:
+    """Renders every target; an unchanged spec and generator reuse the last build's output."""
+    inputs = spec_inputs(spec_dir)
+    key = None if inputs is None else key_of("build", generator_digest(templates_dir), *inputs)
+    if key is not None:
+        hit = load("build", key)
+        if isinstance(hit, tuple) and len(hit) == 3:
+            files, spec_hash, layout = hit
+            return Rendered(files, spec_hash, layout, spec_dir)
     spec = load_spec(spec_dir)
     model = build_model(spec)
+    files = render_targets(model, templates_dir)
+    layout = tuple(non_canonical(spec.docs, spec.texts))
+    rendered = Rendered(files, spec.hash, layout, spec_dir, spec, model)
+    if key is not None and inputs is not None and _read_the_same(spec.texts, inputs):
+        store("build", key, (files, spec.hash, layout), keep=KEEP_BUILDS)
+    return rendered
+
+
+def render_targets(model: Model, templates_dir: Path = TEMPLATES_DIR) -> dict[str, FileContent]:
+    from codegen.render import make_environment, make_html_environment
+    from codegen.targets import html_reference, json_schema, openapi, python_package, xlsx_templates
+
     env = make_environment(templates_dir)
     targets: tuple[Callable[[], Mapping[str, FileContent]], ...] = (
         lambda: python_package.render(model, env),
@@ -51,7 +101,29 @@ def render_all(spec_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> Rendered:
             if path in files:
                 raise RuntimeError(f"two targets write {path}")  # a generator bug
             files[path] = text
-    return Rendered(spec, model, dict(sorted(files.items())))
+    return dict(sorted(files.items()))
+
+
+def spec_inputs(spec_dir: Path) -> tuple[str, ...] | None:
+    """Every file under spec/ as (path, text) parts of the build's cache key, or None when
+    one cannot be read as a spec file (the loader then reports it)."""
+    if not spec_dir.is_dir():
+        return None
+    parts: list[str] = []
+    try:
+        for path in sorted(spec_dir.rglob("*")):
+            if path.is_dir() and not path.is_symlink():
+                continue
+            parts += [path.relative_to(spec_dir).as_posix(), read_spec_text(path)]
+    except (OSError, UnicodeDecodeError, SpecFileRefused):
+        return None
+    return tuple(parts)
+
+
+def _read_the_same(texts: Mapping[str, str], inputs: tuple[str, ...]) -> bool:
+    """Whether the loader read the texts the key was made of (no edit in between)."""
+    pairs = dict(zip(inputs[::2], inputs[1::2], strict=True))
+    return all(pairs.get(rel) == text for rel, text in texts.items())
 
 
 @dataclass(frozen=True)
@@ -99,9 +171,8 @@ def find_drift(rendered: Rendered, out_dir: Path) -> Drift:
         elif path.read_bytes() != as_bytes(text):
             stale.append(rel)
     orphans = sorted(set(existing) - set(rendered.files))
-    layout = non_canonical(rendered.spec.docs, rendered.spec.texts)
     left = tuple(path.name for path in leftovers(out_dir))
-    return Drift(tuple(stale), tuple(missing), tuple(orphans), tuple(layout), left)
+    return Drift(tuple(stale), tuple(missing), tuple(orphans), rendered.layout, left)
 
 
 def as_bytes(content: FileContent) -> bytes:
@@ -126,13 +197,16 @@ def write_all(files: Mapping[str, FileContent], out_dir: Path) -> str | None:
     its place and the old one is removed. On an error the previous output is put
     back. A build killed between those renames leaves folders that say how far it
     got, and the next one finishes or undoes the swap first (``recover``).
-    Folders and files get the ordinary permissions (the umask's), not 0700.
+    Folders and files get the ordinary permissions (the umask's), not 0700. When
+    ``out_dir`` already holds exactly ``files``, nothing is written.
     Returns what ``recover`` did, if anything.
     """
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with _locked(out_dir.parent):
         recovered = recover(out_dir)
+        if _holds_exactly(out_dir, files):
+            return recovered  # nothing to change: nothing is rewritten
         staging = _new_dir(out_dir, STAGING)
         try:
             for rel, text in files.items():
@@ -148,6 +222,17 @@ def write_all(files: Mapping[str, FileContent], out_dir: Path) -> str | None:
             shutil.rmtree(staging, ignore_errors=True)
             raise
     return recovered
+
+
+def _holds_exactly(out_dir: Path, files: Mapping[str, FileContent]) -> bool:
+    """Whether ``out_dir`` holds exactly ``files``, byte for byte (and nothing else)."""
+    existing = existing_files(out_dir)
+    if existing.keys() != files.keys():
+        return False
+    try:
+        return all(existing[rel].read_bytes() == as_bytes(files[rel]) for rel in files)
+    except OSError:
+        return False
 
 
 def leftovers(out_dir: Path) -> list[Path]:

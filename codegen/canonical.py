@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from codegen.binding import dump
+from codegen.build_cache import generator_digest, key_of, load, store
 from codegen.loader_paths import (
     CODESETS_FILE,
     CURRENCIES_FILE,
@@ -17,24 +18,47 @@ from codegen.spec_docs import SpecDocs
 from codegen.spec_yaml import dump_yaml
 
 
-def canonical_texts(docs: SpecDocs) -> dict[str, str]:
-    """Spec-relative path → canonical YAML text, for every spec document."""
-    texts = {
-        STANDARD_FILE: dump_yaml(dump(docs.standard)),
-        CODESETS_FILE: dump_yaml(dump(docs.codesets)),
-        ERRATA_FILE: dump_yaml(dump(docs.errata)),
-        REGIONS_FILE: dump_yaml(dump(docs.regions)),
-        CURRENCIES_FILE: dump_yaml(dump(docs.currencies)),
+def documents(docs: SpecDocs) -> dict[str, object]:
+    """Spec-relative path → the document that file holds."""
+    found: dict[str, object] = {
+        STANDARD_FILE: docs.standard,
+        CODESETS_FILE: docs.codesets,
+        ERRATA_FILE: docs.errata,
+        REGIONS_FILE: docs.regions,
+        CURRENCIES_FILE: docs.currencies,
     }
     for record in docs.records:
-        texts[record_file(record.key)] = dump_yaml(dump(record))
-    return texts
+        found[record_file(record.key)] = record
+    return found
+
+
+def canonical_texts(docs: SpecDocs) -> dict[str, str]:
+    """Spec-relative path → canonical YAML text, for every spec document."""
+    return {rel: dump_yaml(dump(doc)) for rel, doc in documents(docs).items()}
 
 
 def non_canonical(docs: SpecDocs, texts: dict[str, str]) -> list[str]:
-    """Spec files (relative to spec/) whose text differs from the canonical layout."""
-    canonical = canonical_texts(docs)
-    return sorted(rel for rel, text in texts.items() if canonical.get(rel) != text)
+    """Spec files (relative to spec/) whose text differs from the canonical layout.
+
+    The answer for each file is cached by its text (codegen.build_cache): the document is
+    a function of the text, and PyYAML's pure-Python emitter is slow.
+    """
+    found = documents(docs)
+    bad = []
+    for rel, text in texts.items():
+        key = key_of("layout", generator_digest(), rel, text)
+        canonical = load("layout", key)
+        if not isinstance(canonical, bool):
+            doc = found.get(rel)
+            canonical = doc is not None and dump_yaml(dump(doc)) == text
+            store("layout", key, canonical, keep=LAYOUT_ENTRIES_KEPT)
+        if not canonical:
+            bad.append(rel)
+    return sorted(bad)
+
+
+# Layout answers kept in the cache.
+LAYOUT_ENTRIES_KEPT = 200
 
 
 def write_canonical(docs: SpecDocs, spec_dir: Path) -> list[str]:

@@ -34,15 +34,9 @@ from types import ModuleType, TracebackType
 from typing import Final
 
 ACCEPT_KEY: Final = "accept"
-ROW_GUID: Final = "RowGuid"
 PROJECT_NO: Final = "ProjectNo"
-CD_BATCH: Final = "Cd_Batch"
-CD_OPERATION: Final = "Cd_Operation"
 #: Cd_Operation values that change an earlier record of the same RowGuid (L295: U 更新, D 删除).
 CHANGES: Final = ("U", "D")
-TABLE_NAME: Final = "Table_name"
-RECON_BATCH: Final = "Cd_batch"
-RECON_COUNT: Final = "Cd_count"
 
 DUPLICATE_ROW_GUID: Final = "duplicate_row_guid"
 UNKNOWN_PROJECT: Final = "unknown_project"
@@ -131,22 +125,31 @@ class DatasetRules:
     reconciliation_keys: frozenset[str]  # types holding Table_name, Cd_batch and Cd_count
     tables: Mapping[str, str]  # reconciliation Table_name → record type
     labels: Mapping[str, str]  # record type → Chinese name
+    # The system fields' wire names, from the package's spec.py (the model's facts):
+    row_guid: str
+    batch: str
+    operation: str  # Cd_Operation: I, U or D
+    reconciliation_fields: tuple[str, str, str]  # Table_name, Cd_batch, Cd_count
 
 
 def rules_from_package(package: ModuleType) -> DatasetRules:
     """The rules for the generated package's record types (its ``spec`` metadata)."""
     spec = package.spec
     fields = {key: {str(f.wire_name) for f in spec.FIELDS[key]} for key in spec.RECORD_KEYS}
+    row_guid = str(spec.ROW_GUID)
+    recon = (str(spec.RECON_TABLE), str(spec.RECON_BATCH), str(spec.RECON_COUNT))
     return DatasetRules(
-        row_guid_keys=frozenset(k for k, names in fields.items() if ROW_GUID in names),
+        row_guid_keys=frozenset(k for k, names in fields.items() if row_guid in names),
         referencing_keys=frozenset(
             k for k, names in fields.items() if PROJECT_NO in names and k != ACCEPT_KEY
         ),
-        reconciliation_keys=frozenset(
-            k for k, names in fields.items() if {TABLE_NAME, RECON_BATCH, RECON_COUNT} <= names
-        ),
+        reconciliation_keys=frozenset(k for k, names in fields.items() if set(recon) <= names),
         tables={str(table): str(key) for key, table in spec.RECONCILIATION_TABLES.items()},
         labels={str(key): str(label) for key, label in spec.RECORD_LABELS.items()},
+        row_guid=row_guid,
+        batch=str(spec.CD_BATCH),
+        operation=str(spec.CD_OPERATION),
+        reconciliation_fields=recon,
     )
 
 
@@ -240,17 +243,18 @@ class DatasetIndex:
     ) -> None:
         """Records what the checks need from one (normalized) record of type ``key``."""
         where = (file, number, line)
-        row_guid = _text(record.get(ROW_GUID))
-        if key in self.rules.row_guid_keys and row_guid is not None:
-            change = 1 if record.get(CD_OPERATION) in CHANGES else 0
-            self._queue("rows", (key, row_guid, _text(record.get(CD_BATCH)), change, *where))
+        rules = self.rules
+        row_guid = _text(record.get(rules.row_guid))
+        if key in rules.row_guid_keys and row_guid is not None:
+            change = 1 if record.get(rules.operation) in CHANGES else 0
+            self._queue("rows", (key, row_guid, _text(record.get(rules.batch)), change, *where))
         project_no = _text(record.get(PROJECT_NO))
         if key == ACCEPT_KEY and project_no is not None:
             self._queue("accepts", (project_no,))
         elif key in self.rules.referencing_keys and project_no is not None:
             self._queue("refs", (key, project_no, *where))
         if key in self.rules.reconciliation_keys:
-            table, batch, count = (record.get(n) for n in (TABLE_NAME, RECON_BATCH, RECON_COUNT))
+            table, batch, count = (record.get(n) for n in rules.reconciliation_fields)
             if _text(table) is not None and _text(batch) is not None and _is_count(count):
                 self._queue("reconciliations", (table, batch, count, *where))
 

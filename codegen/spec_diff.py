@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from codegen.loader import LoadedSpec
-from codegen.model import PROFILES, CodeSet, Model, Record
+from codegen.model import PROFILES, CodeSet, Erratum, Model, Record
 from codegen.model_builder import build_model
 from codegen.spec_change import Change, Scope, changed
 from codegen.spec_diff_fields import field_changes
 from codegen.spec_diff_rules import rule_changes
-from codegen.spec_docs import ErratumDoc, SpecDocs
+from codegen.spec_docs import SpecDocs
+from codegen.targets.python.view import enum_class, enum_member, record_class
 
 
 @dataclass(frozen=True)
@@ -120,10 +121,10 @@ def _paths(record: Record) -> str:
 
 def _record_names(old: Record, new: Record) -> Iterator[Change]:
     at = Scope(new.key)
-    if old.python_name != new.python_name:
+    if record_class(old) != record_class(new):
         yield at.breaking(
             "python-name-changed",
-            f"record class {changed(old.python_name, new.python_name)}",
+            f"record class {changed(record_class(old), record_class(new))}",
         )
     for attr in ("label", "interface", "clause", "table"):
         before, after = getattr(old, attr), getattr(new, attr)
@@ -153,10 +154,10 @@ def _codesets(old: Model, new: Model) -> Iterator[Change]:
 
 def _codes(old: CodeSet, new: CodeSet) -> Iterator[Change]:
     at = Scope(None, None, ("codeset", new.id))
-    if old.python_name != new.python_name:
+    if enum_class(old) != enum_class(new):
         yield at.breaking(
             "python-name-changed",
-            f"code set {_cs(new)} enum {changed(old.python_name, new.python_name)}",
+            f"code set {_cs(new)} enum {changed(enum_class(old), enum_class(new))}",
         )
     old_codes = {c.code: c for c in old.codes}
     new_codes = {c.code: c for c in new.codes}
@@ -166,10 +167,10 @@ def _codes(old: CodeSet, new: CodeSet) -> Iterator[Change]:
             yield at.breaking(
                 "code-removed", f"code {code}（{c.label}）removed from {_cs(new)}", code
             )
-        elif after.python_name != c.python_name:
+        elif enum_member(after) != enum_member(c):
             yield at.breaking(
                 "python-name-changed",
-                f"{_cs(new)} code {code} member {changed(c.python_name, after.python_name)}",
+                f"{_cs(new)} code {code} member {changed(enum_member(c), enum_member(after))}",
                 code,
             )
         elif after.label != c.label:
@@ -298,7 +299,7 @@ def _semantics(old: Model, new: Model) -> Iterator[Change]:
             )
 
 
-def _erratum_text(e: ErratumDoc) -> tuple[object, ...]:
+def _erratum_text(e: Erratum) -> tuple[object, ...]:
     return (e.title, e.resolution, e.places, e.reversed_in, e.previously, e.reversal_reason)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from codegen.model import Field, Record
 from codegen.spec_change import Change, Scope, changed
+from codegen.targets.python.view import attribute
 
 
 def field_changes(old: Record, new: Record) -> Iterator[Change]:
@@ -72,10 +73,10 @@ def _one_field(at: Scope, old: Field, new: Field) -> Iterator[Change]:
             "separator-changed", f"{name} separator {changed(old.separator, new.separator)}"
         )
     yield from _aliases(at, name, old, new)
-    if old.python_name != new.python_name:
+    if attribute(old) != attribute(new):
         yield at.breaking(
             "python-name-changed",
-            f"{name} Python attribute {changed(old.python_name, new.python_name)}",
+            f"{name} Python attribute {changed(attribute(old), attribute(new))}",
         )
     for attr in ("label", "description", "note"):
         before, after = getattr(old, attr), getattr(new, attr)

@@ -8,10 +8,7 @@ hold placeholders for cells already reported (so they are not reported twice).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, get_type_hints
-
-from openpyxl import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 from codegen.binding import Binder
 from codegen.loader_paths import CODESETS, ERRATA, record_path
@@ -57,6 +54,10 @@ from codegen.spec_workbook_values import from_cell
 from codegen.spec_yaml import read_yaml
 from codegen.suggest import did_you_mean
 from codegen.wire_types import Kind
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 _TYPES = {kind.value.casefold(): kind.value for kind in Kind}
 _SIZE_MAX = 999_999  # six digits, as codegen.wire_types reads them

@@ -7,13 +7,9 @@ so export followed by import gives byte-identical spec files.
 from __future__ import annotations
 
 import typing
-from typing import get_args, get_origin
+from typing import TYPE_CHECKING, get_args, get_origin
 
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
-
+from codegen import xlsx_style
 from codegen.canonical import canonical_texts
 from codegen.loader import LoadedSpec
 from codegen.rule_syntax import format_conditions
@@ -42,7 +38,19 @@ from codegen.spec_workbook_layout import (
 from codegen.spec_workbook_values import LITERAL_WORDS, NO, YES, base_hint, to_cell
 from codegen.wire_types import Kind, parse_wire_type
 from codegen.xlsx_bytes import workbook_bytes
-from codegen.xlsx_style import TEXT_FORMAT, WRAP, CellValue, finish_table, header, put, set_widths
+from codegen.xlsx_style import (
+    TEXT_FORMAT,
+    CellValue,
+    column_letter,
+    finish_table,
+    header,
+    put,
+    set_widths,
+)
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 Row = list[CellValue]
 TYPE_NAMES = tuple(kind.value for kind in Kind)
@@ -50,6 +58,8 @@ TYPE_NAMES = tuple(kind.value for kind in Kind)
 
 def export_workbook(loaded: LoadedSpec) -> bytes:
     docs = loaded.docs
+    from openpyxl import Workbook
+
     workbook = Workbook()
     readme = workbook.active
     assert readme is not None
@@ -151,11 +161,11 @@ def _table(
         for c, (column, value) in enumerate(zip(columns, row, strict=True), start=1):
             cell = put(ws, r, c, value)
             if column.wrap:
-                cell.alignment = WRAP
+                cell.alignment = xlsx_style.WRAP
     set_widths(ws, [c.width for c in columns])
     for index, column in enumerate(columns, start=1):
         # New rows typed in Excel keep codes such as "01" and long numbers as text.
-        ws.column_dimensions[get_column_letter(index)].number_format = TEXT_FORMAT
+        ws.column_dimensions[column_letter(index)].number_format = TEXT_FORMAT
         _column_choices(ws, index, column)
     finish_table(ws, len(columns), len(rows) + 1)
     return ws
@@ -165,22 +175,24 @@ def _column_choices(ws: Worksheet, index: int, column: Column) -> None:
     """A dropdown for 是/否 and Literal columns: short fixed lists."""
     base, _ = base_hint(column.hint)
     if base is bool:
-        _dropdown(ws, get_column_letter(index), (YES, NO))
+        _dropdown(ws, column_letter(index), (YES, NO))
     elif get_origin(base) is typing.Literal:
         values = tuple(LITERAL_WORDS.get(str(v), str(v)) for v in get_args(base))
-        _dropdown(ws, get_column_letter(index), values)
+        _dropdown(ws, column_letter(index), values)
 
 
 def _choices(
     ws: Worksheet, columns: tuple[Column, ...], title: str, values: tuple[str, ...]
 ) -> None:
-    _dropdown(ws, get_column_letter([c.title for c in columns].index(title) + 1), values)
+    _dropdown(ws, column_letter([c.title for c in columns].index(title) + 1), values)
 
 
 def _dropdown(ws: Worksheet, letter: str, values: tuple[str, ...]) -> None:
     formula = f'"{",".join(values)}"'
     if len(formula) > 255:  # Excel's limit for inline lists: no dropdown rather than a broken one
         return
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     validation = DataValidation(type="list", formula1=formula, allow_blank=True)
     validation.add(f"{letter}2:{letter}1048576")
     ws.add_data_validation(validation)

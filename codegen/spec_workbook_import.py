@@ -14,8 +14,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from openpyxl import load_workbook
-
 from codegen.canonical import canonical_texts
 from codegen.jsonstream import shorten
 from codegen.loader import load_spec
@@ -37,6 +35,8 @@ def read_spec_workbook(path: Path) -> SpecDocs:
     """The documents in the workbook; SpecError lists every problem by sheet!cell."""
     try:
         check_workbook(path)
+        from openpyxl import load_workbook
+
         workbook = load_workbook(path)
     except WorkbookRefused as exc:
         message = f"无法读取工作簿 (cannot read workbook)：{exc}"

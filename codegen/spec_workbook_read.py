@@ -11,12 +11,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TypeVar
-
-from openpyxl.utils import column_index_from_string, get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, TypeVar
 
 from codegen.spec_workbook_layout import Column
+from codegen.xlsx_style import column_index, column_letter
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 T = TypeVar("T")
 # At most 100 digits: int() refuses thousands, and no bound or length has more than 19.
@@ -154,12 +155,12 @@ def read_table(
         elif title in letters:
             found.add(where, f"列“{title}”重复（已在 {letters[title]} 列）")
         else:
-            letters[title] = get_column_letter(cell.column)
+            letters[title] = column_letter(cell.column)
     for column in columns:
         if column.title not in letters and column.title not in optional:
             found.add(f"{ws.title}!1:1", f"缺少列“{column.title}”")
     table = Table(ws.title, letters, [])
-    by_index = {column_index_from_string(letter): title for title, letter in letters.items()}
+    by_index = {column_index(letter): title for title, letter in letters.items()}
     for number, cells in enumerate(ws.iter_rows(min_row=2), start=2):
         values: dict[str, object] = {}
         formulas: set[str] = set()

@@ -24,6 +24,8 @@ _SIZED = re.compile(r"(String|Int|Long|Double)\(([1-9][0-9]{0,5})\)")
 
 # The datetime "yyyy-MM-dd HH:mm:ss" is always 19 characters wide.
 DATETIME_WIDTH = 19
+# The same datetime as a strftime/strptime format.
+DATETIME_STRFTIME = "%Y-%m-%d %H:%M:%S"
 
 # Int and Long are Java's 32- and 64-bit integers on the gateway; the printed
 # digit count narrows them further where it is smaller.

@@ -14,8 +14,10 @@ import io
 import re
 import zipfile
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 # The standard's publication date: a fixed, meaningful stand-in for "now".
 FIXED_TIME = datetime(2019, 8, 12)
@@ -43,17 +45,28 @@ def workbook_bytes(
     return normalize_zip(buffer.getvalue())
 
 
-def normalize_zip(data: bytes) -> bytes:
-    """Rewrites an xlsx zip: sorted entries, fixed times and modes, fixed core.xml stamps."""
+def normalize_zip(data: bytes, stamp: tuple[bytes, bytes] | None = None) -> bytes:
+    """Rewrites an xlsx zip: sorted entries, fixed times and modes, fixed core.xml stamps.
+
+    ``stamp`` (old, new) replaces text in the document properties (``restamp``).
+    """
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
         for name in sorted(source.namelist()):
             content = source.read(name)
             if name == "docProps/core.xml":
                 content = _STAMP.sub(rb"\g<1>" + _W3CDTF.encode() + rb"\g<2>", content)
+                if stamp is not None:
+                    content = content.replace(*stamp)
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_STORED
             info.create_system = 3  # Unix, so the mode below means the same everywhere
             info.external_attr = 0o100644 << 16
             target.writestr(info, content)
     return out.getvalue()
+
+
+def restamp(data: bytes, placeholder: str, value: str) -> bytes:
+    """A saved workbook with ``placeholder`` in its document properties replaced by
+    ``value``: the body is cached across spec edits, the spec hash stamped after."""
+    return normalize_zip(data, (placeholder.encode(), value.encode()))

@@ -17,17 +17,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import Literal
-
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from typing import Literal, cast
 
 from codegen.jsonstream import Item, shorten
+from codegen.wire_types import DATETIME_STRFTIME
 from codegen.xlsx_guard import WorkbookRefused, check_workbook
+from codegen.xlsx_style import REQUIRED_MARK
 
 ColumnKind = Literal["string", "code", "code_list", "integer", "number", "datetime"]
-DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-REQUIRED_MARK = "*"
 # Whole numbers up to 15 digits are exact in a spreadsheet; longer ones (an ID
 # typed into a General cell) have already lost digits and are not turned into text.
 _EXACT_DIGITS = 10**15
@@ -69,18 +66,8 @@ def columns_from_package(package: ModuleType, key: str) -> tuple[ColumnSpec, ...
     codesets = package.codes.CODESETS
     columns = []
     for f in package.spec.FIELDS[key]:
-        type_name = str(f.type).split("(")[0]
-        kind: ColumnKind
-        if type_name == "DateTime":
-            kind = "datetime"
-        elif type_name in ("Int", "Long"):
-            kind = "integer"
-        elif type_name == "Double":
-            kind = "number"
-        elif f.codeset is not None:
-            kind = "code_list" if f.separator else "code"
-        else:
-            kind = "string"
+        # The model's property kind; a list of free text is read as text.
+        kind = cast(ColumnKind, "string" if f.kind == "string_list" else f.kind)
         codes = (
             tuple((str(m.value), str(m.label)) for m in codesets[f.codeset]) if f.codeset else ()
         )
@@ -96,6 +83,10 @@ def read_workbook_records(path: Path, columns: tuple[ColumnSpec, ...]) -> Iterat
     no cell over Excel's 32,767 characters); a workbook that breaks partway
     gives the rows before the break, then an error item naming where it broke.
     """
+    # openpyxl is imported when a workbook is read, not whenever the CLI starts.
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
     try:
         check_workbook(path)
         workbook = load_workbook(path, read_only=True, data_only=True)
@@ -163,6 +154,8 @@ def _header(
     head: tuple[object, ...], columns: tuple[ColumnSpec, ...]
 ) -> tuple[dict[int, str], list[str]]:
     """Column index → record key, and a reason for each header cell that names nothing."""
+    from openpyxl.utils import get_column_letter
+
     by_wire = {c.wire_name.casefold(): c.wire_name for c in columns}
     by_label: dict[str, str] = {}
     for c in columns:
@@ -219,9 +212,9 @@ def _temporal(value: datetime | date | time | timedelta) -> object:
         # Excel stores times as fractions of a day: 09:30:00 may read as 09:29:59.999999.
         if value.microsecond >= 500_000:
             value += timedelta(seconds=1)
-        return value.replace(microsecond=0).strftime(DATETIME_FORMAT)
+        return value.replace(microsecond=0).strftime(DATETIME_STRFTIME)
     if isinstance(value, date):
-        return value.strftime("%Y-%m-%d 00:00:00")
+        return datetime.combine(value, time()).strftime(DATETIME_STRFTIME)
     return str(value)
 
 

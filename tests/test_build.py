@@ -202,6 +202,5 @@ def test_spec_edit_flows_to_every_artefact(tmp_project: Path) -> None:
         encoding="utf-8"
     )
     assert "事项名称（改）" in (generated / "openapi.json").read_text(encoding="utf-8")
-    assert "事项名称（改）" in (generated / "python" / "gdzw_uppro" / "validators.py").read_text(
-        encoding="utf-8"
-    )
+    package = generated / "python" / "gdzw_uppro"
+    assert "事项名称（改）" in (package / "validators_accept.py").read_text(encoding="utf-8")

@@ -15,6 +15,7 @@ import pytest
 import agreement
 from codegen.build import Rendered
 from codegen.model import Field, Model, Record
+from codegen.targets.python.view import codes_constant
 
 
 @pytest.fixture(scope="module")
@@ -93,9 +94,9 @@ def test_a_code_from_another_set_is_a_near_miss_for_every_coded_field(model: Mod
 
 
 def test_generated_code_sets_are_the_models(pkg: ModuleType, model: Model) -> None:
-    validators = importlib.import_module(pkg.__name__ + ".validators")
+    validators = importlib.import_module(pkg.__name__ + ".validators_shared")
     for cs in model.codesets:
-        assert getattr(validators, cs.constant_name) == frozenset(cs.values), cs.id
+        assert getattr(validators, codes_constant(cs)) == frozenset(cs.values), cs.id
         enum = getattr(pkg, cs.python_name)
         assert [member.value for member in enum] == list(cs.values), cs.id
         assert {member.value: member.label for member in enum} == cs.labels, cs.id

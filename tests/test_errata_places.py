@@ -60,7 +60,7 @@ def test_table_2_note_without_nonce_is_an_erratum(model: Model) -> None:
     note = erratum(model, "table2-note-omits-nonce")
     assert note.places[0].says == lines[172].strip()
     assert "{{nonce}}" not in lines[172]
-    assert "x-tif-nonce" in model.gateway_header_names
+    assert "x-tif-nonce" in model.gateway.header_names
     assert next(h for h in model.gateway.headers if h.name == "x-tif-nonce").required
 
 

@@ -67,5 +67,5 @@ def test_reference_lists_content_type_with_the_headers(rendered: Rendered, model
     table = table[: table.index("</table>")]
     assert "<code>Content-Type</code>" in table
     assert f"<code>{model.gateway.content_type}</code>" in table
-    for name in model.gateway_header_names:
+    for name in model.gateway.header_names:
         assert f"<code>{name}</code>" in table

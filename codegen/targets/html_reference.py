@@ -17,8 +17,7 @@ import jinja2
 
 from codegen.model import Model, Record
 from codegen.signing_example import signing_example
-from codegen.targets.json_schema import generated_comment
-from codegen.targets.openapi import batch_example
+from codegen.targets.common import batch_example, generated_comment
 
 PATH = "docs/index.html"
 TEMPLATE = "html/reference.html.jinja"
@@ -50,6 +49,7 @@ def render(model: Model, env: jinja2.Environment) -> dict[str, str]:
         signing=signing_example(model),
         examples={r.key: _examples(r) for r in model.records},
         codeset_uses=_codeset_uses(model),
+        signed_record=signed_record(model),
         request_url=_request_url(model),
     )
     return {PATH: text}
@@ -74,6 +74,11 @@ def _codeset_uses(model: Model) -> dict[str, tuple[FieldUse, ...]]:
     return {key: tuple(value) for key, value in uses.items()}
 
 
+def signed_record(model: Model) -> Record:
+    """The record type whose example is the body of the signed example request."""
+    return model.records[0]
+
+
 def _request_url(model: Model) -> str:
-    """The signed example request goes to the first environment's first endpoint."""
-    return model.gateway.environments[0].api_root + model.endpoints[0].path
+    """The signed example request goes to the first environment, one record's save."""
+    return model.gateway.first_environment.api_root + signed_record(model).single_endpoint.path

@@ -10,17 +10,18 @@ told apart by ``errCode``; refusals before processing use 4xx, gateway failures 
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from codegen.model import Endpoint, Field, Model, Record
-from codegen.render import RenderError
-from codegen.spec_docs import StatusDoc
-from codegen.targets.json_schema import JsonObject, dump, generated_comment, record_schema
+from codegen.model import Endpoint, Model, Record, Status
+from codegen.targets.common import (
+    JsonObject,
+    batch_example,
+    dump,
+    generated_comment,
+    record_schema,
+)
 
 REPLY = "Reply"
-# Fixed namespace: the second batch example's RowGuid is the same on every build.
-_EXAMPLE_NAMESPACE = uuid.UUID("2b0c7a8e-3f1d-4c5e-9a6b-0d2019000003")
 
 # Non-200 statuses: (English, Chinese) meaning. Every body is the Reply envelope.
 
@@ -165,7 +166,7 @@ def _operation(model: Model, endpoint: Endpoint) -> JsonObject:
 def _responses(model: Model) -> JsonObject:
     """One response per HTTP status of the spec's status mapping, each listing its errCodes."""
     reply = {"$ref": f"#/components/schemas/{REPLY}"}
-    by_status: dict[int, list[StatusDoc]] = {}
+    by_status: dict[int, list[Status]] = {}
     for status in model.gateway.statuses:
         by_status.setdefault(status.http_status, []).append(status)
     out: JsonObject = {}
@@ -182,29 +183,3 @@ def _responses(model: Model) -> JsonObject:
             "content": {"application/json": {"schema": dict(reply), "example": example}},
         }
     return out
-
-
-def batch_example(record: Record) -> list[dict[str, Any]]:
-    """Two distinct valid records: the example, and a copy with one value changed."""
-    second: dict[str, Any] = dict(record.example)
-    field = _varying_field(record)
-    if field.format is not None and field.format.id == "uuid":
-        second[field.wire_name] = str(uuid.uuid5(_EXAMPLE_NAMESPACE, record.key))
-    else:
-        assert field.codeset is not None
-        codes = field.codeset.values
-        index = codes.index(str(record.example[field.wire_name]))
-        second[field.wire_name] = codes[(index + 1) % len(codes)]
-    return [dict(record.example), second]
-
-
-def _varying_field(record: Record) -> Field:
-    # A record identity (uuid) if there is one; else a plain code, which no
-    # rule depends on because every example fills all fields.
-    for f in record.fields:
-        if f.format is not None and f.format.id == "uuid":
-            return f
-    for f in record.fields:
-        if f.kind == "code" and f.codeset is not None and len(f.codeset.codes) > 1:
-            return f
-    raise RenderError(f"{record.key}: no field to vary for a second batch example")

@@ -5,52 +5,87 @@
 
 Generated, standard-library-only client-side package for the provincial
 case-processing data interface: record dataclasses, code-set enums,
-validators and name normalization. Vendor it by copying this directory."""
+validators and name normalization. Vendor it by copying this directory.
+
+Importing the package loads almost nothing: each name below loads its module on
+first use (PEP 562), so ``validate`` does not load the dataclasses, the client
+or the outbox."""
 
 from __future__ import annotations
 
-from .client import Client, RetryPolicy
-from .codes import (
-    AcceptanceStatus,
-    ApplyChannel,
-    ApplyType,
-    CertificateType,
-    CorrectionStatus,
-    EventName,
-    GetType,
-    HandleSegment,
-    MaterialMedium,
-    ProcessStage,
-    ProjectType,
-    ReconciliationTable,
-    ResultType,
-    Satisfaction,
-    ServiceObject,
-    SpecialType,
-    SubmitReceiveType,
-    SyncOperation,
-    TimeLimitUnit,
-    YesNo,
-)
-from .examples import EXAMPLES
-from .normalize import Normalized, Renamed, normalize
-from .outbox import Outbox
-from .problems import PROFILES, InvalidRecordError, Problem, errors
-from .records import (
-    RECORD_TYPES,
-    AcceptRecord,
-    CorrectionRecord,
-    MaterialRecord,
-    ProcessRecord,
-    ReceiveRecord,
-    ReconciliationRecord,
-    ResultRecord,
-    SpecialProcedureRecord,
-)
-from .spec import RECORD_KEYS, SPEC_HASH, STANDARD_ID, VERSION
-from .validators import VALIDATORS, validate
+from importlib import import_module
+from typing import TYPE_CHECKING, Final
 
-__version__ = VERSION
+# Names spelt like their module are bound now: importing the module later would set the
+# package's attribute to the module.
+from .normalize import normalize
+
+if TYPE_CHECKING:
+    from .client import (
+        Client,
+        RetryPolicy,
+    )
+    from .codes import (
+        AcceptanceStatus,
+        ApplyChannel,
+        ApplyType,
+        CertificateType,
+        CorrectionStatus,
+        EventName,
+        GetType,
+        HandleSegment,
+        MaterialMedium,
+        ProcessStage,
+        ProjectType,
+        ReconciliationTable,
+        ResultType,
+        Satisfaction,
+        ServiceObject,
+        SpecialType,
+        SubmitReceiveType,
+        SyncOperation,
+        TimeLimitUnit,
+        YesNo,
+    )
+    from .examples import (
+        EXAMPLES,
+    )
+    from .normalize import (
+        Normalized,
+        Renamed,
+    )
+    from .outbox import (
+        Outbox,
+    )
+    from .problems import (
+        PROFILES,
+        InvalidRecordError,
+        Problem,
+        errors,
+    )
+    from .records import (
+        RECORD_TYPES,
+        AcceptRecord,
+        CorrectionRecord,
+        MaterialRecord,
+        ProcessRecord,
+        ReceiveRecord,
+        ReconciliationRecord,
+        ResultRecord,
+        SpecialProcedureRecord,
+    )
+    from .spec import (
+        RECORD_KEYS,
+        SPEC_HASH,
+        STANDARD_ID,
+        VERSION,
+    )
+    from .validators import (
+        VALIDATORS,
+        validate,
+    )
+
+__version__: Final = "2019.2"
 
 __all__ = [
     "AcceptRecord",
@@ -101,3 +136,73 @@ __all__ = [
     "normalize",
     "validate",
 ]
+
+# Public name → the module defining it.
+_EXPORTS: Final = {
+    "AcceptRecord": "records",
+    "AcceptanceStatus": "codes",
+    "ApplyChannel": "codes",
+    "ApplyType": "codes",
+    "CertificateType": "codes",
+    "Client": "client",
+    "CorrectionRecord": "records",
+    "CorrectionStatus": "codes",
+    "EXAMPLES": "examples",
+    "EventName": "codes",
+    "GetType": "codes",
+    "HandleSegment": "codes",
+    "InvalidRecordError": "problems",
+    "MaterialMedium": "codes",
+    "MaterialRecord": "records",
+    "Normalized": "normalize",
+    "Outbox": "outbox",
+    "PROFILES": "problems",
+    "Problem": "problems",
+    "ProcessRecord": "records",
+    "ProcessStage": "codes",
+    "ProjectType": "codes",
+    "RECORD_KEYS": "spec",
+    "RECORD_TYPES": "records",
+    "ReceiveRecord": "records",
+    "ReconciliationRecord": "records",
+    "ReconciliationTable": "codes",
+    "Renamed": "normalize",
+    "ResultRecord": "records",
+    "ResultType": "codes",
+    "RetryPolicy": "client",
+    "SPEC_HASH": "spec",
+    "STANDARD_ID": "spec",
+    "Satisfaction": "codes",
+    "ServiceObject": "codes",
+    "SpecialProcedureRecord": "records",
+    "SpecialType": "codes",
+    "SubmitReceiveType": "codes",
+    "SyncOperation": "codes",
+    "TimeLimitUnit": "codes",
+    "VALIDATORS": "validators",
+    "VERSION": "spec",
+    "YesNo": "codes",
+    "errors": "problems",
+    "normalize": "normalize",
+    "validate": "validators",
+}
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        module = _EXPORTS.get(name)
+        if module is None:
+            # A submodule not imported yet (``gdzw_uppro.spec``), or a misspelt name.
+            try:
+                return import_module(f".{name}", __name__)
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{__name__}.{name}":
+                    raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(import_module(f".{module}", __name__), name)
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

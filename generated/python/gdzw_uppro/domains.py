@@ -4,17 +4,17 @@
 """领域校验 (domain checks of the strict profile): check digits, division and
 currency codes, mobile numbers, zip codes, URLs and JSON text.
 
-Pure functions over strings, standard library only; the validators call them."""
+Pure functions over strings, standard library only; the validators call them. The
+division and currency lists (``reference.py``, thousands of lines of data) load on the
+first check that needs them.
+"""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from operator import mul
 from typing import Final
-
-from .reference import ABOLISHED_REGIONS, CURRENCIES, REGIONS
 
 __all__ = [
     "id_birth_date",
@@ -102,12 +102,16 @@ def region_status(code: str) -> str | None:
     six = code[:6]
     if len(code) not in (6, 12) or not six.isascii() or not six.isdigit():
         return "unknown"
+    from .reference import ABOLISHED_REGIONS, REGIONS
+
     if six in ABOLISHED_REGIONS:
         return "abolished"
     return None if six in REGIONS else "unknown"
 
 
 def is_currency(code: str) -> bool:
+    from .reference import CURRENCIES
+
     return code in CURRENCIES
 
 
@@ -128,6 +132,8 @@ def _no_constants(name: str) -> object:
 
 
 def is_json_text(text: str) -> bool:
+    import json
+
     try:
         json.loads(text, parse_constant=_no_constants)
     except ValueError:

@@ -34,16 +34,14 @@ from .codes import (
 )
 from .normalize import normalize
 from .problems import InvalidRecordError, Problem, errors
-from .validators import (
-    validate_accept,
-    validate_correction,
-    validate_material,
-    validate_process,
-    validate_receive,
-    validate_reconciliation,
-    validate_result,
-    validate_specialprocedure,
-)
+from .validators_accept import validate_accept
+from .validators_correction import validate_correction
+from .validators_material import validate_material
+from .validators_process import validate_process
+from .validators_receive import validate_receive
+from .validators_reconciliation import validate_reconciliation
+from .validators_result import validate_result
+from .validators_specialprocedure import validate_specialprocedure
 
 __all__ = [
     "BEIJING",

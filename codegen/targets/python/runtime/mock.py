@@ -44,6 +44,7 @@ from types import FrameType, TracebackType
 from typing import Final
 from urllib.parse import urlsplit
 
+from .checks import type_name
 from .codes import SyncOperation
 from .problems import errors
 from .signing import HEADER_NAMES, sign
@@ -337,22 +338,6 @@ def _show(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "布尔值"
-    if isinstance(value, (int, float)):
-        return "数值"
-    if isinstance(value, str):
-        return "字符串"
-    if isinstance(value, list):
-        return "数组"
-    if isinstance(value, dict):
-        return "对象"
-    return type(value).__name__
-
-
 def _clip(text: str, limit: int = _MAX_MESSAGE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -387,18 +372,18 @@ def _records_of(payload: object, path: str, batch: bool) -> list[dict[str, objec
     if not batch:
         if not isinstance(payload, dict):
             raise _refuse(
-                _WRONG_SHAPE, f"单条接口 {path} 的请求体应为 JSON 对象，收到{_json_type(payload)}。"
+                _WRONG_SHAPE, f"单条接口 {path} 的请求体应为 JSON 对象，收到{type_name(payload)}。"
             )
         return [payload]
     if not isinstance(payload, list):
         raise _refuse(
-            _WRONG_SHAPE, f"批量接口 {path} 的请求体应为对象数组，收到{_json_type(payload)}。"
+            _WRONG_SHAPE, f"批量接口 {path} 的请求体应为对象数组，收到{type_name(payload)}。"
         )
     for number, item in enumerate(payload, 1):
         if not isinstance(item, dict):
             raise _refuse(
                 _WRONG_SHAPE,
-                f"批量接口 {path} 的请求体应为对象数组，第 {number} 项是{_json_type(item)}。",
+                f"批量接口 {path} 的请求体应为对象数组，第 {number} 项是{type_name(item)}。",
             )
     if not 1 <= len(payload) <= BATCH_MAX_RECORDS:
         raise _refuse(

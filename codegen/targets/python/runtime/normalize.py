@@ -1,8 +1,17 @@
-{% import "python/macros/common.jinja" as common %}
-{{ common.header(model, "字段名规范化 (map letter-case variants and errata aliases to canonical wire names).") }}
+# gdzw-codegen runtime module: `codegen build` copies it into the generated package and puts
+# the do-not-edit header in place of these three lines, so line numbers stay the same.
+# Spec facts come from the generated spec.py (relative imports resolve there).
+"""字段名规范化 (map letter-case variants and errata aliases to canonical wire names).
+
+The names each record type accepts are spec facts (spec.INPUT_NAMES).
+"""
+
+from __future__ import annotations
+
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+
+from .spec import INPUT_NAMES
 
 __all__ = ["Normalized", "Renamed", "normalize"]
 
@@ -38,18 +47,6 @@ class Normalized:
     conflicts: tuple[str, ...]
 
 
-# 记录类型 → {大小写折叠后的输入名: (规范字段名, 勘误 id 或 None)}
-_INPUT_NAMES: Final[dict[str, dict[str, tuple[str, str | None]]]] = {
-{% for r in model.records %}
-    {{ r.key|py }}: {
-{% for n in r.input_names %}
-        {{ n.folded|py }}: ({{ n.wire_name|py }}, {{ n.erratum|py }}),
-{% endfor %}
-    },
-{% endfor %}
-}
-
-
 def normalize(key: str, mapping: Mapping[str, object]) -> Normalized:
     """Maps keys to the canonical wire names of record type ``key``.
 
@@ -58,9 +55,11 @@ def normalize(key: str, mapping: Mapping[str, object]) -> Normalized:
     (``ApplyUserIdCode``) is renamed and reported. Unknown keys are kept as they
     are, for the validator to report. Values are never changed.
     """
-    names = _INPUT_NAMES.get(key)
+    names = INPUT_NAMES.get(key)
     if names is None:
-        raise ValueError(f"未知的记录类型 {key!r}（unknown record type）；应为 {', '.join(_INPUT_NAMES)} 之一")
+        raise ValueError(
+            f"未知的记录类型 {key!r}（unknown record type）；应为 {', '.join(INPUT_NAMES)} 之一"
+        )
     canonical = {wire for wire, _ in names.values()}
     record: dict[str, object] = {}
     renamed: list[Renamed] = []

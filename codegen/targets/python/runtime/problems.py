@@ -1,8 +1,18 @@
-{% import "python/macros/common.jinja" as common %}
-{{ common.header(model, "校验问题与异常 (validation problems and errors).") }}
+# gdzw-codegen runtime module: `codegen build` copies it into the generated package and puts
+# the do-not-edit header in place of these three lines, so line numbers stay the same.
+# Spec facts come from the generated spec.py (relative imports resolve there).
+"""校验问题与异常 (validation problems and errors).
+
+The problem codes' labels, profiles and severities are spec facts (spec.py); they are
+re-exported here, where the validators and their callers look for them.
+"""
+
+from __future__ import annotations
+
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+
+from .spec import PROBLEM_LABELS, PROBLEM_PROFILES, PROBLEM_SEVERITIES, PROFILES
 
 __all__ = [
     "PROBLEM_LABELS",
@@ -13,15 +23,6 @@ __all__ = [
     "Problem",
     "errors",
 ]
-
-#: 校验配置，由宽到严：gateway（网关必查项）⊂ standard（原文所述全部格式与条件规则，默认）⊂ strict（另加领域与跨字段校验）。
-PROFILES: Final = {{ model.profiles|py }}
-#: 问题代码 → 中文说明 (machine code → Chinese label), from spec/standard.yaml.
-PROBLEM_LABELS: Final[dict[str, str]] = {{ model.problem_labels|py }}
-#: 问题代码 → 报告它的最宽配置。
-PROBLEM_PROFILES: Final[dict[str, str]] = {{ model.problem_profiles|py }}
-#: 问题代码 → 严重程度；只有 error 使记录无效，warning 只作提示。
-PROBLEM_SEVERITIES: Final[dict[str, str]] = {{ model.problem_severities|py }}
 
 
 @dataclass(frozen=True)
