@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/mutation_check.py [--only NAME ...] [--list]
 
 For each fault in FAULTS: copy the project to a temporary directory, replace the one line,
-rebuild generated/ with the copy's own code (``python -m codegen.cli --root COPY build``
+rebuild generated/ with the copy's own code (``python -m codegen.cli.main --root COPY build``
 with PYTHONPATH=COPY), run only the tests that should catch the fault, and report it caught
 (the tests fail) or survived (they pass). Each fault's tests are first run on an unchanged
 copy, where they must pass, so a catch is the fault's doing; a fault whose copy does not
@@ -78,7 +78,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         name="schema-pattern-end",
-        path="codegen/patterns.py",
+        path="codegen/spec/patterns.py",
         old='return f"^(?:{pattern}){END}"',
         new='return f"^(?:{pattern})$"',
         tests=("tests/test_schemas.py",),
@@ -183,7 +183,9 @@ def try_fault(fault: Fault, pristine: Path, work: Path) -> Outcome:
     project = work / fault.name
     shutil.copytree(pristine, project)
     apply(fault, project)
-    build = run([sys.executable, "-m", "codegen.cli", "--root", str(project), "build"], project)
+    build = run(
+        [sys.executable, "-m", "codegen.cli.main", "--root", str(project), "build"], project
+    )
     if build.returncode != 0:  # the fault never reached the tests: fix the entry
         detail = f"codegen build failed: {last_line(build.stdout + build.stderr)}"
         return Outcome(fault, "build failed", detail, time.monotonic() - started)

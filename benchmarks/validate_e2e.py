@@ -58,7 +58,7 @@ SUMMARY = re.compile(r"\((\d+) records, (\d+) invalid")
 
 def codegen_command() -> list[str]:
     script = Path(sys.executable).with_name("codegen")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "codegen.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "codegen.cli.main"]
 
 
 def generate(records: int, mix: str, seed: int, share: float, directory: Path) -> dict[str, object]:

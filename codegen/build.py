@@ -20,10 +20,10 @@ from codegen.build_cache import (
     DEFAULT_TEMPLATES_DIR as TEMPLATES_DIR,
 )
 from codegen.build_cache import KEEP_BUILDS, generator_digest, key_of, load, store
-from codegen.canonical import non_canonical
-from codegen.loader import LoadedSpec, SpecFileRefused, load_spec, read_spec_text
-from codegen.model import Model
-from codegen.model_builder import build_model
+from codegen.model.builder import build_model
+from codegen.model.types import Model
+from codegen.spec.canonical import non_canonical
+from codegen.spec.loader import LoadedSpec, SpecFileRefused, load_spec, read_spec_text
 
 FileContent = str | bytes
 
@@ -84,8 +84,9 @@ def render_all(spec_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> Rendered:
 
 
 def render_targets(model: Model, templates_dir: Path = TEMPLATES_DIR) -> dict[str, FileContent]:
-    from codegen.render import make_environment, make_html_environment
-    from codegen.targets import html_reference, json_schema, openapi, python_package, xlsx_templates
+    from codegen.render.environment import make_environment, make_html_environment
+    from codegen.targets import html_reference, json_schema, openapi, xlsx_templates
+    from codegen.targets.python import package as python_package
 
     env = make_environment(templates_dir)
     targets: tuple[Callable[[], Mapping[str, FileContent]], ...] = (

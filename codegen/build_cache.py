@@ -12,7 +12,7 @@ read or written only costs speed, never correctness.
 - ``spec``: one spec file's parsed document and its problems, keyed by its text.
 - ``layout``: whether one spec file's text is its canonical layout (PyYAML's pure-Python
   emitter costs about a second for the whole spec).
-- ``black``: black's output for a rendered module (codegen.black_cache).
+- ``black``: black's output for a rendered module (codegen.render.black_cache).
 - ``jinja``: compiled templates (Jinja's bytecode cache).
 
 The cache lives outside the repository: ``$GDZW_CODEGEN_CACHE``, else the user's cache

@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 
 from codegen.build import Rendered
-from codegen.model import Model
+from codegen.model.types import Model
 
 EXCEPTIONS: dict[str, str] = {
     "paired_lists": (

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from codegen.build import Rendered, render_all, write_all
-from codegen.loader import LoadedSpec, load_spec
-from codegen.model import Model
+from codegen.model.types import Model
+from codegen.spec.loader import LoadedSpec, load_spec
 
 REPO = Path(__file__).resolve().parent.parent
 SPEC_DIR = REPO / "spec"

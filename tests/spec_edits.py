@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from codegen.spec_yaml import dump_yaml
+from codegen.spec.yaml_io import dump_yaml
 
 Doc = dict[str, Any]
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from codegen.build import Rendered, as_bytes, find_drift, render_all, write_all
-from codegen.cli import main
+from codegen.cli.main import main
 from conftest import REPO, SPEC_DIR
 
 

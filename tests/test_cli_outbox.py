@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from test_outbox_shared import make_v1
 
-from codegen.cli import main
+from codegen.cli.main import main
 
 TOKEN = "cli-outbox-token"
 ORG = "11440000MB2D0461X4"

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from codegen.cli import main
-from codegen.loader import LoadedSpec
+from codegen.cli.main import main
+from codegen.spec.loader import LoadedSpec
 
 
 def run(project: Path, *args: str | Path) -> Result:

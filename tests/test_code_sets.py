@@ -14,7 +14,7 @@ import pytest
 
 import agreement
 from codegen.build import Rendered
-from codegen.model import Field, Model, Record
+from codegen.model.types import Field, Model, Record
 from codegen.targets.python.view import codes_constant
 
 

@@ -16,9 +16,9 @@ from click.testing import CliRunner, Result
 from xlsx_fill import fill
 
 from codegen.build import Rendered
-from codegen.cli import main
-from codegen.dataset_inputs import InputError, key_from_name, resolve_inputs
-from codegen.datasets import BATCH_ROWS, DatasetIndex, rules_from_package
+from codegen.cli.main import main
+from codegen.data.datasets import BATCH_ROWS, DatasetIndex, rules_from_package
+from codegen.data.inputs import InputError, key_from_name, resolve_inputs
 
 REFERENCING = ("process", "result", "specialprocedure", "material", "correction", "receive")
 

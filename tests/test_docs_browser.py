@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from browser import CHROMIUM, CHROMIUM_NEEDED, load_page, screenshot, serve
-from codegen.model import Model
+from codegen.model.types import Model
 from needs import need
 
 

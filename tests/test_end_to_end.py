@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from codegen.cli import main
+from codegen.cli.main import main
 
 TOKEN = "e2e-token"
 ORG = "11440000MB2D0461X4"

@@ -6,8 +6,8 @@ import re
 
 from printed_examples import standard_lines
 
-from codegen.model import Model
-from codegen.spec_docs import ErratumDoc
+from codegen.model.types import Model
+from codegen.spec.documents import ErratumDoc
 
 GROUPS = {
     "7.2": "accept",

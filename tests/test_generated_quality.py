@@ -69,7 +69,7 @@ def test_runtime_modules_are_copied_with_their_line_numbers(project: Path) -> No
     So mypy --strict on the package (above) checks the source, and coverage and tracebacks
     of the package's copies name the source's lines.
     """
-    from codegen.targets.python_package import (
+    from codegen.targets.python.package import (
         RUNTIME_DIR,
         RUNTIME_MODULES,
         RUNTIME_PLACEHOLDER,
@@ -87,8 +87,8 @@ def test_runtime_modules_are_copied_with_their_line_numbers(project: Path) -> No
 def test_runtime_module_without_placeholder_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from codegen.render import RenderError
-    from codegen.targets import python_package
+    from codegen.render.environment import RenderError
+    from codegen.targets.python import package as python_package
 
     (tmp_path / "client.py").write_text('"""no placeholder"""\n', encoding="utf-8")
     monkeypatch.setattr(python_package, "RUNTIME_DIR", tmp_path)

@@ -28,11 +28,12 @@ import pytest
 from click.testing import CliRunner, Result
 from xlsx_fill import accept_as_typed, fill
 
-from codegen import build, jsonstream
+from codegen import build
 from codegen.build import Rendered, as_bytes, recover, write_all
-from codegen.cli import main
-from codegen.jsonstream import read_lines, read_records
-from codegen.xlsx_guard import CELL_MAX_CHARS, PART_MAX_BYTES
+from codegen.cli.main import main
+from codegen.data import jsonstream
+from codegen.data.jsonstream import read_lines, read_records
+from codegen.data.xlsx_guard import CELL_MAX_CHARS, PART_MAX_BYTES
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "hostile-token"
@@ -70,7 +71,7 @@ def run_limited(project: Path, *args: str | Path) -> subprocess.CompletedProcess
         resource.setrlimit(resource.RLIMIT_AS, (LIMIT_BYTES, LIMIT_BYTES))
 
     return subprocess.run(
-        [sys.executable, "-m", "codegen.cli", "--root", str(project), *map(str, args)],
+        [sys.executable, "-m", "codegen.cli.main", "--root", str(project), *map(str, args)],
         preexec_fn=cap,  # noqa: PLW1509 - no threads in the test process start children
         capture_output=True,
         text=True,
@@ -773,7 +774,8 @@ def test_spec_import_refuses_an_alias_in_a_yaml_sheet(root_copy: Path, tmp_path:
 KILLED_WRITE = """
 import os, sys
 from pathlib import Path
-from codegen import build, jsonstream
+from codegen import build
+from codegen.data import jsonstream
 
 stop_before = int(sys.argv[2])
 renames = 0

@@ -15,12 +15,12 @@ import markupsafe
 import pytest
 
 from codegen.build import Rendered
-from codegen.loader import load_spec
-from codegen.model import Model
-from codegen.model_builder import build_model
-from codegen.render import make_environment, make_html_environment
-from codegen.signing_example import signing_example
+from codegen.model.builder import build_model
+from codegen.model.types import Model
+from codegen.render.environment import make_environment, make_html_environment
+from codegen.spec.loader import load_spec
 from codegen.targets import html_reference
+from codegen.targets.signing_example import signing_example
 from spec_edits import edit, field
 
 PAGE = "docs/index.html"

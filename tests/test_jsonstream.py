@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from codegen.jsonstream import _CHUNK, Item, read_records
+from codegen.data.jsonstream import _CHUNK, Item, read_records
 
 RECORDS: list[object] = [
     {"RowGuid": "a", "ApplyerName": "张三", "Nested": {"list": [1, 2.5, None, True], "x": {}}},

@@ -9,8 +9,8 @@ import openpyxl
 from printed_examples import standard_lines
 
 from codegen.build import Rendered
-from codegen.model import Model
-from codegen.xlsx_records import columns_from_package, read_workbook_records
+from codegen.data.xlsx_records import columns_from_package, read_workbook_records
+from codegen.model.types import Model
 
 # field → (the line printing it, the standard's wording, the label edition 1 used)
 RELABELLED = {

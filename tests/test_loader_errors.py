@@ -16,9 +16,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from codegen.cli import main
-from codegen.loader import load_spec
-from codegen.problems import SpecError, SpecProblem
+from codegen.cli.main import main
+from codegen.spec.errors import SpecError, SpecProblem
+from codegen.spec.loader import load_spec
 
 ACCEPT = "records/accept.yaml"
 PROCESS = "records/process.yaml"

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from codegen.model import Model
+from codegen.model.types import Model
 
 ORG = "11440000MB2D0461X4"
 OTHER_ORG = "91440101MA5C12345X"

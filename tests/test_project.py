@@ -12,7 +12,7 @@ from types import ModuleType
 
 from conftest import REPO
 
-CODEGEN = [sys.executable, "-m", "codegen.cli"]
+CODEGEN = [sys.executable, "-m", "codegen.cli.main"]
 
 
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -20,8 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from codegen.build import Rendered
-from codegen.cli import main
-from codegen.model import Model, Rule
+from codegen.cli.main import main
+from codegen.model.types import Model, Rule
 
 # The rules the audit found presented as the text's though they appear nowhere in it.
 NOT_IN_THE_TEXT = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from codegen.model import Model
-from codegen.refdata import currencies_from_table, merge_regions, regions_from_dist
+from codegen.model.types import Model
+from codegen.spec.refdata import currencies_from_table, merge_regions, regions_from_dist
 
 
 def write_dist(

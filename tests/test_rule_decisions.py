@@ -13,7 +13,7 @@ from typing import Any
 from printed_examples import printed_records
 
 from codegen.build import Rendered
-from codegen.model import Model
+from codegen.model.types import Model
 
 
 def _rules(pkg: ModuleType, key: str, record: dict[str, Any], profile: str) -> set[str]:

@@ -18,7 +18,7 @@ from openapi_spec_validator import validate as validate_openapi
 
 from agreement import EXCEPTIONS, exception_for, record_schemas
 from codegen.build import Rendered
-from codegen.model import Field, Model, PairedLists, Record
+from codegen.model.types import Field, Model, PairedLists, Record
 
 # Values a real sender gets wrong: wrong types, empties, edge dates, near-miss codes.
 TRICKY = st.one_of(

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from codegen import cli_diff
-from codegen.changelog import render_changelog
-from codegen.cli import main
-from codegen.loader import LoadedSpec, load_spec
-from codegen.spec_diff import SpecDiff, acknowledged_breaking, diff_specs
+from codegen.cli import diff as cli_diff
+from codegen.cli.main import main
+from codegen.diff.changelog import render_changelog
+from codegen.diff.compare import SpecDiff, acknowledged_breaking, diff_specs
+from codegen.spec.loader import LoadedSpec, load_spec
 from conftest import SPEC_DIR
 from needs import need
 from spec_edits import Doc, edit, field, item

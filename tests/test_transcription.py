@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from codegen.model import Model
-from codegen.wire_types import Kind
+from codegen.model.types import Model
+from codegen.spec.wire_types import Kind
 from needs import need
 
 STANDARD_TEXT = Path(__file__).resolve().parents[2] / "shared" / "standard" / "GDZW-0003-2019.txt"

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 import agreement
 from agreement import exception_for
 from codegen.build import Rendered
-from codegen.loader import load_spec
-from codegen.model import (
+from codegen.model.builder import build_model
+from codegen.model.types import (
     CertificateNumber,
     EmbeddedDate,
     Field,
@@ -28,7 +28,7 @@ from codegen.model import (
     Prefix,
     RequiredIf,
 )
-from codegen.model_builder import build_model
+from codegen.spec.loader import load_spec
 from conftest import SPEC_DIR
 
 JSON = st.recursive(

@@ -8,9 +8,9 @@ from pathlib import Path
 from types import ModuleType
 
 from codegen.build import Rendered
-from codegen.loader import LoadedSpec, load_spec
-from codegen.model import Model
-from codegen.model_builder import build_model
+from codegen.model.builder import build_model
+from codegen.model.types import Model
+from codegen.spec.loader import LoadedSpec, load_spec
 from codegen.targets.openapi import openapi_document
 from spec_edits import edit
 

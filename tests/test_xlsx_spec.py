@@ -13,10 +13,10 @@ from click.testing import CliRunner, Result
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from codegen.cli import main
-from codegen.loader import LoadedSpec, load_spec
-from codegen.spec_workbook_export import export_workbook
-from codegen.spec_workbook_layout import yaml_documents
+from codegen.cli.main import main
+from codegen.spec.loader import LoadedSpec, load_spec
+from codegen.workbook.export import export_workbook
+from codegen.workbook.layout import yaml_documents
 from conftest import SPEC_DIR
 
 Edit = Callable[[openpyxl.Workbook], None]

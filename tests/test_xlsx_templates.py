@@ -19,11 +19,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlsx_fill import ID_WITH_ZERO, accept_as_typed, column_formats, fill, header_columns
 
 from codegen.build import Rendered
-from codegen.cli import main
-from codegen.model import Field, Model
+from codegen.cli.main import main
+from codegen.data.xlsx_records import SheetItem, columns_from_package, read_workbook_records
+from codegen.model.types import Field, Model
 from codegen.targets import xlsx_templates
 from codegen.targets.xlsx_templates import LIST_SHEET, header_text, sheet_title
-from codegen.xlsx_records import SheetItem, columns_from_package, read_workbook_records
 from needs import need
 
 DATA_KEYS = ["accept", "process", "result", "specialprocedure", "material", "correction", "receive"]
@@ -156,13 +156,16 @@ def test_filled_template_validates_and_reads_back(
     project: Path, pkg: ModuleType, rendered: Rendered, tmp_path: Path
 ) -> None:
     typed, expected = accept_as_typed(pkg)
-    path = fill(template(rendered, "accept"), {2: typed, 5: typed}, tmp_path / "accept.xlsx")
+    # The second row is an update of the first (Cd_Operation U): no repeated RowGuid.
+    update = {**typed, "Cd_Operation": "U"}
+    expected_update = {**expected, "Cd_Operation": "U"}
+    path = fill(template(rendered, "accept"), {2: typed, 5: update}, tmp_path / "accept.xlsx")
     result = validate(project, "--interface", "accept", path)
     assert result.exit_code == 0, result.output
     assert "(2 records, 0 invalid, 0 problems)" in result.output
 
     items = list(read_workbook_records(path, columns_from_package(pkg, "accept")))
-    assert [i.value for i in items] == [expected, expected]
+    assert [i.value for i in items] == [expected, expected_update]
     assert [(i.number, i.error) for i in items] == [(1, None), (2, None)]
     assert isinstance(items[1], SheetItem) and items[1].cell("ApplyerPageCode").endswith("5")
     assert items[0].value["ApplyerPageCode"] == ID_WITH_ZERO  # type: ignore[index]
@@ -174,6 +177,7 @@ def test_problems_are_named_by_sheet_row_and_column(
     typed, _ = accept_as_typed(pkg)
     broken = {k: v for k, v in typed.items() if k != "ApplyDate"}
     broken["ApplyType"] = "不存在的类型"
+    broken["RowGuid"] = str(uuid.UUID(int=7))  # a record of its own, not a repeat
     path = fill(template(rendered, "accept"), {2: typed, 7: broken}, tmp_path / "accept.xlsx")
     result = validate(project, "--interface", "accept", path)
     assert result.exit_code == 1

@@ -17,9 +17,9 @@ import json
 import uuid
 from typing import Any
 
-from codegen.model import PROFILES, Condition, Field, Model, Record, RequiredIf, Rule
-from codegen.patterns import END, escape_literal
-from codegen.render import RenderError
+from codegen.model.types import PROFILES, Condition, Field, Model, Record, RequiredIf, Rule
+from codegen.render.environment import RenderError
+from codegen.spec.patterns import END, escape_literal
 
 JsonObject = dict[str, Any]
 

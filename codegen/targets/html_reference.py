@@ -15,9 +15,9 @@ from typing import Any
 
 import jinja2
 
-from codegen.model import Model, Record
-from codegen.signing_example import signing_example
+from codegen.model.types import Model, Record
 from codegen.targets.common import batch_example, generated_comment
+from codegen.targets.signing_example import signing_example
 
 PATH = "docs/index.html"
 TEMPLATE = "html/reference.html.jinja"

@@ -6,7 +6,7 @@ see there for what it expresses and what it leaves to the validators.
 
 from __future__ import annotations
 
-from codegen.model import Model
+from codegen.model.types import Model
 from codegen.targets.common import dump, record_schema
 
 

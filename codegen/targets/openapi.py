@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from codegen.model import Endpoint, Model, Record, Status
+from codegen.model.types import Endpoint, Model, Record, Status
 from codegen.targets.common import (
     JsonObject,
     batch_example,

@@ -5,7 +5,7 @@ input message per column carrying the field's description, dropdowns for coded
 columns whose lists sit on a hidden sheet (inline lists break past 255
 characters), and column formats that keep what people type intact: text for
 every String column (18-digit IDs, codes with leading zeros), a datetime format
-for DateTime and number formats for numbers. ``codegen.xlsx_records`` reads the
+for DateTime and number formats for numbers. ``codegen.data.xlsx_records`` reads the
 filled workbooks back.
 """
 
@@ -17,10 +17,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from codegen.build_cache import generator_digest, key_of, load, store
-from codegen.examples import DATETIME
-from codegen.model import CodeSet, Field, Model, Record
-from codegen.xlsx_bytes import restamp, workbook_bytes
-from codegen.xlsx_style import (
+from codegen.model.examples import DATETIME
+from codegen.model.types import CodeSet, Field, Model, Record
+from codegen.render.xlsx_bytes import restamp, workbook_bytes
+from codegen.render.xlsx_style import (
     HEADER_FILL,
     HEADER_FONT,
     REQUIRED_FILL,

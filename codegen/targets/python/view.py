@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
-from codegen.model import Code, CodeSet, Field, Format, Model, Record
+from codegen.model.types import Code, CodeSet, Field, Format, Model, Record
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 

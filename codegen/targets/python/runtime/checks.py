@@ -213,7 +213,7 @@ def _bad_datetime(info: _Field, value: str) -> Problem:
 
 
 # The rule checks take the problem code they report from the generated code: each rule's
-# code is a fact of the model (codegen.model, problem_codes.RULE_CODES).
+# code is a fact of the model (codegen.model.types, problem_codes.RULE_CODES).
 
 
 def _required_if(info: _Field, code: str, rule: str, description: str) -> Problem:

@@ -1,0 +1,5 @@
+"""``python -m codegen.cli``: the same as the ``codegen`` command."""
+
+from codegen.cli.main import main
+
+main()

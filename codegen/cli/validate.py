@@ -1,0 +1,281 @@
+"""``codegen validate``: records checked one by one, and a dataset's records against each other.
+
+With ``--interface KEY`` every file holds records of type KEY and each record
+is checked on its own. Without it the arguments form a dataset of mixed types
+(type from the file name or ``KEY=PATH``): each record is checked on its own
+and, through an on-disk index, against the others (duplicate RowGuids,
+ProjectNo without an accept record, reconciliation counts; see
+``codegen.data.datasets``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, BinaryIO
+
+import click
+
+from codegen.data import record_files
+from codegen.data.datasets import DatasetError, DatasetIndex, rules_from_package
+from codegen.data.generated_package import load_generated_package
+from codegen.data.inputs import DataFile, InputError, resolve_inputs
+from codegen.data.jsonstream import Item, read_lines, shorten
+from codegen.project import data_root
+
+# The generated validators' options (gdzw_uppro.PROFILES and LENGTH_UNITS).
+PROFILES = ("gateway", "standard", "strict")
+LENGTH_UNITS = ("char", "utf8")
+# A line of --accept-list holds one ProjectNo (tens of characters).
+_ACCEPT_LINE_MAX_BYTES = 4096
+
+
+@dataclass
+class Tally:
+    """What a run found; ``errors`` includes the cross-record problems."""
+
+    records: int = 0
+    invalid: int = 0  # records with an error of their own (or unreadable)
+    errors: int = 0
+    warnings: int = 0
+    cross: int = 0
+    unreadable: int = 0  # places where a file could not be read (also counted as errors)
+
+    def summary(self) -> str:
+        """One line; ``(N records, M invalid, P problems)`` as before warnings existed."""
+        problems = self.errors + self.warnings
+        line = (
+            f"{self.records} 条记录，{self.invalid} 条有问题，共 {problems} 处问题："
+            f"{self.errors} 个错误，{self.warnings} 个警告，{self.cross} 处跨记录问题 "
+            f"({self.records} records, {self.invalid} invalid, {problems} problems) "
+            f"({self.errors} errors, {self.warnings} warnings, {self.cross} cross-record problems)"
+        )
+        if self.unreadable:
+            line += f"；{self.unreadable} 处无法读取 ({self.unreadable} unreadable)"
+        return line
+
+    @property
+    def exit_code(self) -> int:
+        """2 if some input could not be read, 1 if any record is invalid, else 0."""
+        return 2 if self.unreadable else 1 if self.errors else 0
+
+
+@dataclass(frozen=True)
+class Options:
+    profile: str
+    length_unit: str
+    quiet: bool
+
+
+@click.command("validate")
+@click.option(
+    "--interface",
+    "key",
+    default=None,
+    help="Every FILE holds records of this type (accept, process, result, specialprocedure, "
+    "material, correction, receive or reconciliation); records are checked one by one. "
+    "Without it the FILES are one dataset, also checked across records.",
+)
+@click.argument("paths", metavar="FILES...", nargs=-1, required=True)
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILES),
+    default="standard",
+    show_default=True,
+    help="gateway: what the gateway surely checks; standard: every format and rule the "
+    "standard states; strict: also check digits, division codes and cross-field order.",
+)
+@click.option(
+    "--length-unit",
+    type=click.Choice(LENGTH_UNITS),
+    default="char",
+    show_default=True,
+    help="Count String(n) lengths in characters or in UTF-8 bytes.",
+)
+@click.option(
+    "--accept-list",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Text file of ProjectNo values (one a line) whose accept records exist upstream.",
+)
+@click.option(
+    "--index",
+    "index_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file for the cross-record key index (kept; default a temporary file).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
+@click.pass_context
+def validate(
+    ctx: click.Context,
+    key: str | None,
+    paths: tuple[str, ...],
+    profile: str,
+    length_unit: str,
+    accept_list: Path | None,
+    index_path: Path | None,
+    quiet: bool,
+) -> None:
+    """Validate records in FILES (JSON array, JSON Lines or a filled .xlsx template), streamed.
+
+    Each of FILES is a file, a directory (its .json, .jsonl and .xlsx files) or
+    KEY=PATH. Without --interface a file's record type is the key its name
+    starts with (accept.jsonl, process-2024-01.json) or the KEY given, and the
+    records are also checked against each other: RowGuids unique per type,
+    every ProjectNo of an accept record in the set (or in --accept-list), and
+    reconciliation Cd_count equal to the records held per table and Cd_batch.
+
+    Keys are normalized first (letter case, errata aliases); every problem is
+    reported with file, record number (sheet!cell for .xlsx), field, Chinese
+    label and reason; warnings are marked and do not fail. Exits 1 if there is
+    any error, 2 if some input cannot be read (the records before the place
+    where a file breaks are still checked).
+    """
+    root: Path = data_root(ctx)
+    package = load_generated_package(root / "generated")
+    if key is not None and key not in package.RECORD_KEYS:
+        raise click.BadParameter(
+            f"{key!r}; choose from {', '.join(package.RECORD_KEYS)}", param_hint="--interface"
+        )
+    if key is not None and (accept_list is not None or index_path is not None):
+        raise click.UsageError(
+            "--accept-list and --index are for cross-record checks, which run without --interface"
+        )
+    try:
+        inputs = resolve_inputs(paths, package.RECORD_KEYS, key)
+    except InputError as exc:
+        raise click.BadParameter(str(exc), param_hint="FILES") from None
+    options = Options(profile, length_unit, quiet)
+    tally = Tally()
+    if key is not None:
+        _check_interface(package, inputs, options, tally)
+    else:
+        _check_dataset(package, inputs, options, tally, accept_list, index_path)
+    click.echo(tally.summary(), err=bool(tally.errors))
+    sys.exit(tally.exit_code)
+
+
+def _check_interface(
+    package: ModuleType, inputs: list[DataFile], options: Options, tally: Tally
+) -> None:
+    """Records of one type: each on its own, and RowGuids unique across the files (a later
+    record of the same RowGuid with Cd_Operation U or D is a change, not a duplicate)."""
+    try:
+        index = DatasetIndex(rules_from_package(package))
+    except (DatasetError, sqlite3.Error, OSError) as exc:
+        raise click.ClickException(f"无法建立索引 (cannot create the key index): {exc}") from None
+    with index:
+        for data in inputs:
+            _check_file(package, data, options, tally, index)
+        for problem in index.duplicate_row_guids():
+            tally.errors += 1
+            tally.cross += 1
+            _emit(options, str(problem.place), problem.message, problem.code)
+
+
+def _check_dataset(
+    package: ModuleType,
+    inputs: list[DataFile],
+    options: Options,
+    tally: Tally,
+    accept_list: Path | None,
+    index_path: Path | None,
+) -> None:
+    try:
+        index = DatasetIndex(rules_from_package(package), index_path)
+    except (DatasetError, sqlite3.Error, OSError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--index") from None
+    with index:
+        if accept_list is not None:
+            try:
+                with open(accept_list, "rb") as stream:
+                    index.add_accept_list(_accept_lines(stream))
+            except (OSError, _UnreadableLine) as exc:
+                click.echo(f"{accept_list}: 无法读取 (cannot read): {exc}", err=True)
+                sys.exit(2)
+        for data in inputs:
+            _check_file(package, data, options, tally, index)
+        for problem in index.problems():
+            tally.errors += 1
+            tally.cross += 1
+            _emit(options, str(problem.place), problem.message, problem.code)
+
+
+def _check_file(
+    package: ModuleType,
+    data: DataFile,
+    options: Options,
+    tally: Tally,
+    index: DatasetIndex | None,
+) -> None:
+    """Validates every record of one file; adds each to ``index`` when there is one."""
+    path, key = data.path, data.key
+    try:
+        for item in record_files.read_records(path, key, package):
+            tally.records += 1
+            if item.error is not None:
+                tally.invalid += 1
+                tally.errors += 1
+                tally.unreadable += item.unreadable
+                _emit(options, record_files.where(path, item), item.error)
+                continue
+            record, renamed = _normalized(package, key, item.value)
+            problems = package.validate(key, record, options.profile, options.length_unit)
+            errors = sum(1 for p in problems if p.severity == "error")
+            tally.invalid += 1 if errors else 0
+            tally.errors += errors
+            tally.warnings += len(problems) - errors
+            for p in problems:
+                at = record_files.where(path, item, p.field, renamed)
+                _emit(options, at, p.message, p.code, warning=p.severity != "error")
+            if index is not None and isinstance(record, dict):
+                sheet, line = _location(item)
+                index.add(key, record, index.file_id(str(path), sheet), item.number, line)
+    except OSError as exc:
+        tally.invalid += 1
+        tally.errors += 1
+        tally.unreadable += 1
+        _emit(options, str(path), f"无法读取 (cannot read): {shorten(str(exc), 200)}")
+
+
+class _UnreadableLine(Exception):
+    pass
+
+
+def _accept_lines(stream: BinaryIO) -> Iterator[str]:
+    """The accept list's lines; one that is not UTF-8 or longer than a ProjectNo could be
+    (by far) stops the run."""
+    for _, text, error in read_lines(stream, _ACCEPT_LINE_MAX_BYTES):
+        if error is not None or text is None:
+            raise _UnreadableLine(error)
+        yield text
+
+
+def _normalized(package: ModuleType, key: str, value: object) -> tuple[object, tuple[Any, ...]]:
+    """The record with canonical wire names, and normalize()'s renamed keys."""
+    if not isinstance(value, dict):
+        return value, ()
+    normalized = package.normalize(key, value)
+    return normalized.record, tuple(normalized.renamed)
+
+
+def _location(item: Item) -> tuple[str | None, int | None]:
+    """(sheet, row) for a workbook row; (None, line) for JSON."""
+    sheet = getattr(item, "sheet", None)
+    if isinstance(sheet, str) and sheet:
+        row = getattr(item, "row", None)
+        return sheet, row if isinstance(row, int) else None
+    return None, item.line
+
+
+def _emit(
+    options: Options, at: str, message: str, code: str | None = None, warning: bool = False
+) -> None:
+    if options.quiet:
+        return
+    marker = "warning: " if warning else ""
+    suffix = f" [{code}]" if code else ""
+    click.echo(f"{at}: {marker}{message}{suffix}")
