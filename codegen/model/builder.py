@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import fields, is_dataclass
-from typing import Literal, TypeVar, get_args, get_origin, get_type_hints
+from typing import Literal, TypeVar, cast, get_args, get_origin, get_type_hints
 
 from codegen.model.examples import example_value
 from codegen.model.types import (
@@ -296,9 +297,17 @@ T = TypeVar("T")
 def as_model(doc: object, cls: type[T]) -> T:
     """A spec document copied into the model's own frozen type of the same field names
     (nested documents and tuples of them likewise), so the model exposes no YAML type."""
-    hints = get_type_hints(cls)
-    values = {f.name: _as_model_value(getattr(doc, f.name), hints[f.name]) for f in fields(cls)}  # type: ignore[arg-type]
+    hints = _field_hints(cast(type, cls))
+    values = {name: _as_model_value(getattr(doc, name), hint) for name, hint in hints}
     return cls(**values)
+
+
+@functools.cache
+def _field_hints(cls: type) -> tuple[tuple[str, object], ...]:
+    """Each field's name and resolved type, worked out once per class (get_type_hints is
+    slow, and a build converts thousands of documents)."""
+    hints = get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in fields(cls))
 
 
 def _as_model_value(value: object, hint: object) -> object:

@@ -9,10 +9,11 @@ maintainer sees all mistakes in one run.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
 from codegen.spec.errors import SpecProblem
 from codegen.spec.suggest import did_you_mean
@@ -39,7 +40,7 @@ class Binder:
         if not isinstance(data, Mapping):
             self.problem(path or "(document)", f"应为映射（mapping），实为 {_kind(data)}")
             return None
-        hints = get_type_hints(cls)
+        hints = _hints(cast(Any, cls))
         values: dict[str, Any] = {}
         ok = True
         known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
@@ -174,3 +175,10 @@ def _kind(value: object) -> str:
         list: "列表",
         dict: "映射",
     }.get(type(value), type(value).__name__)
+
+
+@functools.cache
+def _hints(cls: Any) -> dict[str, Any]:
+    """A document class's resolved field types, once per class (get_type_hints is slow and
+    a spec has thousands of documents)."""
+    return get_type_hints(cls)
