@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from importlib import import_module
 from operator import mul
+from types import ModuleType
 from typing import Final
 
 __all__ = [
@@ -97,22 +99,31 @@ def id_number_problem(number: str) -> str | None:
     return None
 
 
+_loaded: dict[str, ModuleType] = {}
+
+
+def _reference() -> ModuleType:
+    """The division and currency lists, imported on the first call only: an import
+    statement in every check costs a lookup in the import machinery per value."""
+    module = _loaded.get("reference")
+    if module is None:
+        module = _loaded["reference"] = import_module(".reference", __package__)
+    return module
+
+
 def region_status(code: str) -> str | None:
     """ "abolished", "unknown" or None (valid) for a 6-digit or 12-digit division code."""
     six = code[:6]
     if len(code) not in (6, 12) or not six.isascii() or not six.isdigit():
         return "unknown"
-    from .reference import ABOLISHED_REGIONS, REGIONS
-
-    if six in ABOLISHED_REGIONS:
+    reference = _reference()
+    if six in reference.ABOLISHED_REGIONS:
         return "abolished"
-    return None if six in REGIONS else "unknown"
+    return None if six in reference.REGIONS else "unknown"
 
 
 def is_currency(code: str) -> bool:
-    from .reference import CURRENCIES
-
-    return code in CURRENCIES
+    return code in _reference().CURRENCIES
 
 
 def is_mobile(number: str) -> bool:
@@ -132,8 +143,9 @@ def _no_constants(name: str) -> object:
 
 
 def is_json_text(text: str) -> bool:
-    import json
-
+    json = _loaded.get("json")
+    if json is None:
+        json = _loaded["json"] = import_module("json")
     try:
         json.loads(text, parse_constant=_no_constants)
     except ValueError:
