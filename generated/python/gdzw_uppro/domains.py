@@ -16,7 +16,10 @@ from datetime import date
 from importlib import import_module
 from operator import mul
 from types import ModuleType
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from json import JSONDecoder
 
 __all__ = [
     "id_birth_date",
@@ -99,7 +102,7 @@ def id_number_problem(number: str) -> str | None:
     return None
 
 
-_loaded: dict[str, ModuleType] = {}
+_loaded: dict[str, ModuleType] = {}  # the reference module, once imported
 
 
 def _reference() -> ModuleType:
@@ -142,12 +145,18 @@ def _no_constants(name: str) -> object:
     raise ValueError(name)  # NaN and Infinity are not JSON
 
 
+_decoders: list[JSONDecoder] = []
+
+
 def is_json_text(text: str) -> bool:
-    json = _loaded.get("json")
-    if json is None:
-        json = _loaded["json"] = import_module("json")
+    # One decoder for every call: json.loads with an option builds a new one (and its
+    # scanner) each time.
+    if not _decoders:
+        from json import JSONDecoder
+
+        _decoders.append(JSONDecoder(parse_constant=_no_constants))
     try:
-        json.loads(text, parse_constant=_no_constants)
+        _decoders[0].decode(text)
     except ValueError:
         return False
     return True
