@@ -182,9 +182,16 @@ def _impossible_date(record: Record, rng: random.Random, taken: set[str]) -> str
 FREE_TEXT = ("ApplyerName", "TaskName", "OrgName", "ProDataOrgName", "SystemName", "Address")
 
 
+def max_length(name: str) -> int:
+    """A field's maxLength; an optional field's schema holds it in its non-blank branch."""
+    schema = PROPERTIES[name]
+    branches = [schema, *schema.get("anyOf", ())]
+    return next(int(branch["maxLength"]) for branch in branches if "maxLength" in branch)
+
+
 def _too_long(record: Record, rng: random.Random, taken: set[str]) -> str:
     name, _ = _pick(rng, [(name, None) for name in FREE_TEXT], taken)
-    record[name] = "办" * (PROPERTIES[name]["maxLength"] + rng.randint(1, 20))
+    record[name] = "办" * (max_length(name) + rng.randint(1, 20))
     return f"max_length:{name}"
 
 

@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 
 import click
 
 from codegen.project import find_project
 
+# Command name → (module, attribute). Each is imported when it runs (or for --help), so
+# `codegen validate` on a JSON file loads neither the build (Jinja, PyYAML, the model) nor
+# the workbook code.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "build": ("codegen.cli.build", "build"),
+    "diff": ("codegen.cli.diff", "diff"),
+    "fmt": ("codegen.cli.fmt", "fmt"),
+    "outbox": ("codegen.cli.outbox", "outbox"),
+    "refresh-data": ("codegen.cli.refresh_data", "refresh_data"),
+    "send": ("codegen.cli.send", "send"),
+    "validate": ("codegen.cli.validate", "validate"),
+    "xlsx": ("codegen.cli.xlsx", "xlsx"),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose commands' modules load on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self.commands.get(cmd_name)
+        if command is None and cmd_name in COMMANDS:
+            module, attribute = COMMANDS[cmd_name]
+            command = getattr(import_module(module), attribute)
+            assert isinstance(command, click.Command)
+            self.add_command(command, cmd_name)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
@@ -34,26 +65,6 @@ def main(ctx: click.Context, root: Path | None) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["root"] = root if root is not None else find_project(Path.cwd())
-
-
-# Registered here, each defined in its own module.
-from codegen.cli.build import build  # noqa: E402
-from codegen.cli.diff import diff  # noqa: E402
-from codegen.cli.fmt import fmt  # noqa: E402
-from codegen.cli.outbox import outbox  # noqa: E402
-from codegen.cli.refresh_data import refresh_data  # noqa: E402
-from codegen.cli.send import send  # noqa: E402
-from codegen.cli.validate import validate  # noqa: E402
-from codegen.cli.xlsx import xlsx  # noqa: E402
-
-main.add_command(build)
-main.add_command(fmt)
-main.add_command(send)
-main.add_command(xlsx)
-main.add_command(diff)
-main.add_command(validate)
-main.add_command(refresh_data)
-main.add_command(outbox)
 
 
 if __name__ == "__main__":  # pragma: no cover

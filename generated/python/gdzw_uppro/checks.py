@@ -79,6 +79,14 @@ class LazyValidators(Mapping[str, Validator]):
             self._loaded[key] = validator
         return validator
 
+    def find(self, key: str) -> Validator | None:
+        """The validator of ``key``, or None for an unknown key: ``get`` in one call, where
+        Mapping's ``get`` goes through ``__getitem__`` and an exception handler."""
+        validator = self._loaded.get(key)
+        if validator is None and key in self._modules:
+            return self[key]
+        return validator
+
     def __contains__(self, key: object) -> bool:
         return key in self._modules
 
@@ -366,10 +374,10 @@ def _check_certificates(
         else [(types, values)]
     )
     for position, (kind, number) in enumerate(pairs, start=1):
-        where = f"第 {position} 项" if separator else ""
         if kind in id_types:
             why = id_number_problem(number)
             if why is not None:
+                where = f"第 {position} 项" if separator else ""
                 detail = (
                     f"{where}证件类型 {kind} 为居民身份证，但 {_show(numbers, number)} 无效：{why}"
                 )
@@ -377,12 +385,9 @@ def _check_certificates(
         elif kind in uscc_types:
             why = uscc_problem(number)
             if why is not None:
+                where = f"第 {position} 项" if separator else ""
                 detail = f"{where}证件类型 {kind} 为统一社会信用代码，但 {_show(numbers, number)} 无效：{why}"
                 problems.append(_problem(numbers, uscc_code, detail, number, rule))
-
-
-def _datetime_value(value: object) -> str | None:
-    return value if isinstance(value, str) and _RE_DATETIME.fullmatch(value) else None
 
 
 def _check_order(
@@ -394,10 +399,17 @@ def _check_order(
     rule: str,
     description: str,
 ) -> None:
-    a = _datetime_value(record.get(earlier.wire))
-    b = _datetime_value(record.get(later.wire))
-    # Fixed-width yyyy-MM-dd HH:mm:ss: string order is time order.
-    if a is not None and b is not None and b < a:
+    a = record.get(earlier.wire)
+    b = record.get(later.wire)
+    # Fixed-width yyyy-MM-dd HH:mm:ss: string order is time order. The datetime pattern is
+    # matched only when the order is wrong (rare), not twice on every record.
+    if (
+        isinstance(a, str)
+        and isinstance(b, str)
+        and b < a
+        and _RE_DATETIME.fullmatch(a)
+        and _RE_DATETIME.fullmatch(b)
+    ):
         detail = f"{description}：{later.wire} 为 {b}，早于 {earlier.wire} 的 {a}"
         problems.append(_problem(later, code, detail, b, rule))
 
@@ -413,11 +425,12 @@ def _check_embedded_date(
     description: str,
 ) -> None:
     text = record.get(holder.wire)
-    moment = _datetime_value(record.get(source.wire))
-    if isinstance(text, str) and len(text) >= offset + 8 and moment is not None:
+    moment = record.get(source.wire)
+    if isinstance(text, str) and len(text) >= offset + 8 and isinstance(moment, str):
         embedded = text[offset : offset + 8]
         expected = moment[:10].replace("-", "")
-        if embedded != expected:
+        # The datetime pattern only when the dates differ (a valid moment is required).
+        if embedded != expected and _RE_DATETIME.fullmatch(moment):
             detail = f"{description}：编号中为 {embedded}，{source.wire} 的日期为 {expected}"
             problems.append(_problem(holder, code, detail, text, rule))
 
@@ -434,6 +447,10 @@ def _check_prefix(
     text = record.get(holder.wire)
     if not isinstance(text, str):
         return
+    for info in prefixes:  # the common case: it begins with a prefix given
+        start = record.get(info.wire)
+        if isinstance(start, str) and start and text.startswith(start):
+            return
     given = [
         (info, start)
         for info in prefixes

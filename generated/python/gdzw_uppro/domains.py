@@ -13,8 +13,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from importlib import import_module
 from operator import mul
-from typing import Final
+from types import ModuleType
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from json import JSONDecoder
 
 __all__ = [
     "id_birth_date",
@@ -97,22 +102,31 @@ def id_number_problem(number: str) -> str | None:
     return None
 
 
+_loaded: dict[str, ModuleType] = {}  # the reference module, once imported
+
+
+def _reference() -> ModuleType:
+    """The division and currency lists, imported on the first call only: an import
+    statement in every check costs a lookup in the import machinery per value."""
+    module = _loaded.get("reference")
+    if module is None:
+        module = _loaded["reference"] = import_module(".reference", __package__)
+    return module
+
+
 def region_status(code: str) -> str | None:
     """ "abolished", "unknown" or None (valid) for a 6-digit or 12-digit division code."""
     six = code[:6]
     if len(code) not in (6, 12) or not six.isascii() or not six.isdigit():
         return "unknown"
-    from .reference import ABOLISHED_REGIONS, REGIONS
-
-    if six in ABOLISHED_REGIONS:
+    reference = _reference()
+    if six in reference.ABOLISHED_REGIONS:
         return "abolished"
-    return None if six in REGIONS else "unknown"
+    return None if six in reference.REGIONS else "unknown"
 
 
 def is_currency(code: str) -> bool:
-    from .reference import CURRENCIES
-
-    return code in CURRENCIES
+    return code in _reference().CURRENCIES
 
 
 def is_mobile(number: str) -> bool:
@@ -131,11 +145,18 @@ def _no_constants(name: str) -> object:
     raise ValueError(name)  # NaN and Infinity are not JSON
 
 
-def is_json_text(text: str) -> bool:
-    import json
+_decoders: list[JSONDecoder] = []
 
+
+def is_json_text(text: str) -> bool:
+    # One decoder for every call: json.loads with an option builds a new one (and its
+    # scanner) each time.
+    if not _decoders:
+        from json import JSONDecoder
+
+        _decoders.append(JSONDecoder(parse_constant=_no_constants))
     try:
-        json.loads(text, parse_constant=_no_constants)
+        _decoders[0].decode(text)
     except ValueError:
         return False
     return True

@@ -42,8 +42,7 @@ __all__ = [
     "validate_reconciliation",
 ]
 
-#: 记录类型 → 校验函数 (record key → validator), each loaded on first use.
-VALIDATORS: Final[Mapping[str, Validator]] = LazyValidators(
+_LAZY: Final = LazyValidators(
     __name__.rpartition(".")[0],
     {
         "accept": ("validators_accept", "validate_accept"),
@@ -56,6 +55,8 @@ VALIDATORS: Final[Mapping[str, Validator]] = LazyValidators(
         "reconciliation": ("validators_reconciliation", "validate_reconciliation"),
     },
 )
+#: 记录类型 → 校验函数 (record key → validator), each loaded on first use.
+VALIDATORS: Final[Mapping[str, Validator]] = _LAZY
 _BY_NAME: Final = {
     "validate_accept": "accept",
     "validate_process": "process",
@@ -91,7 +92,7 @@ def validate(
     record is valid when no problem is an error (see ``errors()``). Never raises
     on any record; an unknown ``key``, profile or unit raises ValueError.
     """
-    validator = VALIDATORS.get(key)
+    validator = _LAZY.find(key)
     if validator is None:
         raise ValueError(
             f"未知的记录类型 {key!r}（unknown record type）；应为 {', '.join(VALIDATORS)} 之一"
