@@ -70,7 +70,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         name="schema-max-length",
-        path="codegen/targets/json_schema.py",
+        path="codegen/targets/common.py",
         old='s["maxLength"] = f.max_length',
         new="pass",
         tests=("tests/test_schemas.py",),

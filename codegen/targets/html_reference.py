@@ -17,8 +17,7 @@ import jinja2
 
 from codegen.model import Model, Record
 from codegen.signing_example import signing_example
-from codegen.targets.json_schema import generated_comment
-from codegen.targets.openapi import batch_example
+from codegen.targets.common import batch_example, generated_comment
 
 PATH = "docs/index.html"
 TEMPLATE = "html/reference.html.jinja"
