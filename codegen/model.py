@@ -17,6 +17,7 @@ from codegen.spec_docs import (
     CurrenciesDoc,
     ErratumDoc,
     GatewayDoc,
+    LicenseDoc,
     ProblemCodeDoc,
     RegionsDoc,
     SemanticDoc,
@@ -468,6 +469,7 @@ class Model:
     errata: tuple[ErratumDoc, ...]
     regions: RegionsDoc
     currencies: CurrenciesDoc
+    license: LicenseDoc | None
 
     # Import lists in the order isort (ruff "I") wants: sorted by name.
     @property

@@ -110,6 +110,7 @@ def build_model(spec: LoadedSpec) -> Model:
         errata=docs.errata.errata,
         regions=docs.regions,
         currencies=docs.currencies,
+        license=std.transcription.license,
     )
 
 

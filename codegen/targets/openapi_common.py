@@ -86,12 +86,26 @@ def _info(model: Model) -> JsonObject:
             + "\n".join(f"- {s.label}：{s.text}" for s in model.semantics),
         ]
     )
-    return {
+    info: JsonObject = {
         "title": f"{model.standard.id} {model.standard.title}",
         "version": model.version,
         "description": description,
         "x-gdzw-spec-hash": model.spec_hash,
     }
+    contact = gw.contact
+    if contact is not None:
+        info["description"] += (
+            f"\n\n**联系 / Contact**：{contact.name}，{contact.email}。"
+            f"{contact.description}（{contact.clause}）"
+        )
+        info["contact"] = {
+            "name": contact.name,
+            "email": contact.email,
+            "x-gdzw-source": contact.clause,
+        }
+    if model.license is not None:
+        info["license"] = {"name": model.license.name, "identifier": model.license.identifier}
+    return info
 
 
 def _security_scheme(name: str, label: str, description: str) -> JsonObject:
