@@ -21,7 +21,14 @@ from codegen.loader import LoadedSpec, load_spec
 from codegen.model import Model
 from codegen.model_builder import build_model
 from codegen.render import TEMPLATES_DIR, make_environment, make_html_environment
-from codegen.targets import html_reference, json_schema, openapi, python_package, xlsx_templates
+from codegen.targets import (
+    html_reference,
+    json_schema,
+    openapi,
+    openapi30,
+    python_package,
+    xlsx_templates,
+)
 
 FileContent = str | bytes
 
@@ -42,6 +49,7 @@ def render_all(spec_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> Rendered:
         lambda: python_package.render(model, env),
         lambda: json_schema.render(model),
         lambda: openapi.render(model),
+        lambda: openapi30.render(model),
         lambda: xlsx_templates.render(model),
         lambda: html_reference.render(model, make_html_environment(templates_dir)),
     )

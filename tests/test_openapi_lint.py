@@ -18,7 +18,7 @@ import yaml
 
 from node_tools import REPO, run_tool
 
-OPENAPI_FILES = ("openapi.json",)
+OPENAPI_FILES = ("openapi.json", "openapi-3.0.json")
 REPRO = REPO / "docs" / "redocly-then-branches" / "openapi.yaml"
 
 
