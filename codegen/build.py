@@ -85,7 +85,7 @@ def render_all(spec_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> Rendered:
 
 def render_targets(model: Model, templates_dir: Path = TEMPLATES_DIR) -> dict[str, FileContent]:
     from codegen.render.environment import make_environment, make_html_environment
-    from codegen.targets import html_reference, json_schema, openapi, xlsx_templates
+    from codegen.targets import html_reference, json_schema, openapi, openapi30, xlsx_templates
     from codegen.targets.python import package as python_package
 
     env = make_environment(templates_dir)
@@ -93,6 +93,7 @@ def render_targets(model: Model, templates_dir: Path = TEMPLATES_DIR) -> dict[st
         lambda: python_package.render(model, env),
         lambda: json_schema.render(model),
         lambda: openapi.render(model),
+        lambda: openapi30.render(model),
         lambda: xlsx_templates.render(model),
         lambda: html_reference.render(model, make_html_environment(templates_dir)),
     )

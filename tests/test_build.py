@@ -43,6 +43,7 @@ def test_expected_artefacts(rendered: Rendered) -> None:
     for key in rendered.model.record_keys:
         assert f"jsonschema/{key}.schema.json" in paths
     assert "openapi.json" in paths
+    assert "openapi-3.0.json" in paths
     assert "python/gdzw_uppro/py.typed" in paths
     assert {p for p in paths if p.endswith(".py")} >= {
         "python/gdzw_uppro/__init__.py",

@@ -60,6 +60,7 @@ def main(ctx: click.Context, root: Path | None) -> None:
                               client, outbox, mock gateway, examples
       jsonschema/KEY.schema.json  a JSON Schema (2020-12) per record type
       openapi.json            OpenAPI 3.1: the 16 endpoints, headers, examples
+      openapi-3.0.json        the same in OpenAPI 3.0.3, for tools that read only 3.0
       xlsx/KEY.xlsx           an Excel data-entry template per data record type
       docs/index.html         the HTML reference (fields, rules, code sets, errata)
     """

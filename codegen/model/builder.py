@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import fields, is_dataclass
-from typing import Literal, TypeVar, cast, get_args, get_origin, get_type_hints
+from types import UnionType
+from typing import Literal, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
 from codegen.model.examples import example_value
 from codegen.model.types import (
@@ -22,6 +23,7 @@ from codegen.model.types import (
     Field,
     Format,
     Gateway,
+    License,
     Model,
     NonNegative,
     NotBefore,
@@ -113,6 +115,11 @@ def build_model(spec: LoadedSpec) -> Model:
         errata=tuple(as_model(e, Erratum) for e in docs.errata.errata),
         regions=as_model(docs.regions, Regions),
         currencies=as_model(docs.currencies, Currencies),
+        license=(
+            None
+            if std.transcription.license is None
+            else as_model(std.transcription.license, License)
+        ),
     )
 
 
@@ -311,6 +318,13 @@ def _field_hints(cls: type) -> tuple[tuple[str, object], ...]:
 
 
 def _as_model_value(value: object, hint: object) -> object:
+    if value is None:
+        return None
+    if get_origin(hint) in (Union, UnionType):
+        # An optional document (``ContactDoc | None``): convert as its one non-None type.
+        present = [a for a in get_args(hint) if a is not type(None)]
+        if len(present) == 1:
+            hint = present[0]
     if is_dataclass(hint) and isinstance(hint, type):
         return as_model(value, hint)
     if get_origin(hint) is tuple and isinstance(value, tuple):

@@ -96,6 +96,27 @@ class Status:
 
 
 @dataclass(frozen=True)
+class License:
+    """The licence of the transcription and of everything generated from it (the maintainers'
+    decision; OpenAPI's ``info.license``)."""
+
+    name: str
+    # An SPDX licence expression; OpenAPI 3.0 (which has no identifier) gets its SPDX page URL.
+    identifier: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Whom the standard names for access to the gateway (OpenAPI's ``info.contact``)."""
+
+    name: str
+    email: str
+    description: str
+    clause: str
+
+
+@dataclass(frozen=True)
 class Gateway:
     paasid: str
     method: str
@@ -116,6 +137,8 @@ class Gateway:
     success_code: str
     status_mapping_note: str
     statuses: tuple[Status, ...]
+    # Absent in editions before the OpenAPI files carried one.
+    contact: Contact | None
 
     @property
     def header_names(self) -> tuple[str, ...]:
@@ -671,6 +694,7 @@ class Model:
     errata: tuple[Erratum, ...]
     regions: Regions
     currencies: Currencies
+    license: License | None
 
     @property
     def api_root_path(self) -> str:

@@ -24,9 +24,22 @@ class StandardInfoDoc:
 
 
 @dataclass(frozen=True)
+class LicenseDoc:
+    """The licence of the transcription and of everything generated from it (the maintainers'
+    decision; OpenAPI's ``info.license``)."""
+
+    name: str
+    # An SPDX licence expression; OpenAPI 3.0 (which has no identifier) gets its SPDX page URL.
+    identifier: str
+    note: str
+
+
+@dataclass(frozen=True)
 class TranscriptionDoc:
     edition: int
     note: str
+    # Absent in editions before the OpenAPI files carried one.
+    license: LicenseDoc | None = None
     # Breaking changes (ids from `codegen diff`) this edition makes on purpose.
     acknowledged_breaking: tuple[str, ...] = ()
 
@@ -122,6 +135,16 @@ class StatusDoc:
 
 
 @dataclass(frozen=True)
+class ContactDoc:
+    """Whom the standard names for access to the gateway (OpenAPI's ``info.contact``)."""
+
+    name: str
+    email: str
+    description: str
+    clause: str
+
+
+@dataclass(frozen=True)
 class GatewayDoc:
     paasid: str
     method: str
@@ -142,6 +165,8 @@ class GatewayDoc:
     success_code: str
     status_mapping_note: str
     statuses: tuple[StatusDoc, ...]
+    # Absent in editions before the OpenAPI files carried one.
+    contact: ContactDoc | None = None
 
 
 @dataclass(frozen=True)

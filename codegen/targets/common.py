@@ -199,8 +199,24 @@ def _required_if(rule: RequiredIf) -> JsonObject:
         "x-gdzw-rule": rule.id,
         "x-gdzw-provenance": {"text": rule.text} | provenance(rule),
         "if": conditions[0] if len(conditions) == 1 else {"anyOf": conditions},
-        "then": {"properties": {target: _not_blank()}, "required": [target]},
+        "then": {
+            "properties": {target: _not_blank()},
+            "required": [target],
+            # JSON Schema's default, said outright: linters that close every subschema
+            # naming properties (Redocly's no-invalid-media-type-examples, by default)
+            # would otherwise refuse every record the rule applies to, since the branch
+            # names only the target (docs/redocly-then-branches.md).
+            "additionalProperties": True,
+            "$comment": THEN_OPEN_COMMENT,
+        },
     }
+
+
+THEN_OPEN_COMMENT = (
+    "additionalProperties: true is JSON Schema's default, stated so that validators which "
+    "close every subschema by default (Redocly) read this branch as JSON Schema does; the "
+    "record itself is closed (additionalProperties: false at its top)."
+)
 
 
 def _not_blank() -> JsonObject:
