@@ -8,6 +8,7 @@ import jinja2
 
 from codegen.model.types import Model
 from codegen.render.environment import RenderError, format_python
+from codegen.targets.python import distribution
 from codegen.targets.python.view import PythonView, validator_imports, validator_module
 
 # Modules rendered from templates/python/<module>.jinja: what varies with the spec.
@@ -68,6 +69,7 @@ def render(model: Model, env: jinja2.Environment) -> dict[str, str]:
     for module in RUNTIME_MODULES:
         files[f"{root}/{module}"] = runtime_module(module, header)
     files[f"{root}/py.typed"] = ""  # PEP 561 marker: the package ships its own types
+    files["python/pyproject.toml"] = distribution.render(model, env, header)
     return files
 
 

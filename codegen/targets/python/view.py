@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from codegen.model.types import Code, CodeSet, Field, Format, Model, Record
+from codegen.targets.python.revision import package_version
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 
@@ -171,6 +172,8 @@ class PythonView:
 
     def __init__(self, model: Model) -> None:
         self.model = model
+        # __version__: the spec's version and the generator's revision (revision.py).
+        self.package_version = package_version(model)
         # A field's constant needs its record's key; fields are looked up by identity.
         self._field_constants = {
             id(f): f"_F_{r.key.upper()}_{f.python_name.upper()}"

@@ -85,7 +85,7 @@ if TYPE_CHECKING:
         validate,
     )
 
-__version__: Final = "2019.2"
+__version__: Final = "2019.2.1"
 
 __all__ = [
     "AcceptRecord",
