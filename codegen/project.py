@@ -17,6 +17,10 @@ import click
 # data commands use outside any project.
 TOOL_ROOT = Path(__file__).resolve().parent.parent
 
+# A non-editable install has no checkout beside it: its wheel carries the generated package
+# under codegen/_shipped/generated/ instead (setup.py puts it there).
+SHIPPED_ROOT = Path(__file__).resolve().parent / "_shipped"
+
 
 def is_project(folder: Path) -> bool:
     return (folder / "spec").is_dir() and (folder / "pyproject.toml").is_file()
@@ -48,4 +52,6 @@ def data_root(ctx: click.Context) -> Path:
     """Where a data command finds generated/: the project, else the installed tool."""
     obj = ctx.find_root().obj
     root: Path | None = obj.get("root")
-    return root if root is not None else TOOL_ROOT
+    if root is not None:
+        return root
+    return SHIPPED_ROOT if SHIPPED_ROOT.is_dir() else TOOL_ROOT

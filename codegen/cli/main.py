@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "refresh-data": ("codegen.cli.refresh_data", "refresh_data"),
     "send": ("codegen.cli.send", "send"),
     "validate": ("codegen.cli.validate", "validate"),
+    "vendor": ("codegen.cli.vendor", "vendor"),
     "xlsx": ("codegen.cli.xlsx", "xlsx"),
 }
 
