@@ -137,7 +137,11 @@ def absolute_self_imports(package_dir: Path) -> list[str]:
     for rel, path in _files(package_dir):
         if not rel.endswith(".py"):
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), rel)):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), rel)
+        except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+            raise VendorError(f"{path}: 无法读取 (cannot read): {exc}") from exc
+        for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
                 names = [node.module] if node.level == 0 and node.module else []
             elif isinstance(node, ast.Import):
