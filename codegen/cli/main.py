@@ -59,6 +59,7 @@ def main(ctx: click.Context, root: Path | None) -> None:
     \b
       python/gdzw_uppro/      the Python package (stdlib only): records, validators,
                               client, outbox, mock gateway, examples
+      python/pyproject.toml   the package as a distribution: pip install generated/python
       jsonschema/KEY.schema.json  a JSON Schema (2020-12) per record type
       openapi.json            OpenAPI 3.1: the 16 endpoints, headers, examples
       openapi-3.0.json        the same in OpenAPI 3.0.3, for tools that read only 3.0

@@ -19,7 +19,7 @@ from codegen.model.types import Model
 GENERATOR_REVISION: Final = 1
 
 # code_digest() of the package this revision generates.
-CODE_DIGEST: Final = "b3c7f21e52347d62167e0fadd40a5fd7410db039accf2fb7a39d56093909cc69"
+CODE_DIGEST: Final = "a97d73dfd405be91c1e8621ea968fbcfdd28500a8c7c57b67adad82115756837"
 
 # Each generated module starts with this many do-not-edit lines (spec hash and edition).
 HEADER_LINES: Final = 3

@@ -5,7 +5,8 @@
 
 Generated, standard-library-only client-side package for the provincial
 case-processing data interface: record dataclasses, code-set enums,
-validators and name normalization. Vendor it by copying this directory.
+validators and name normalization. Vendor it with `codegen vendor DEST`
+(or by copying this directory), or install it: `pip install generated/python`.
 
 Importing the package loads almost nothing: each name below loads its module on
 first use (PEP 562), so ``validate`` does not load the dataclasses, the client
