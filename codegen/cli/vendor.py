@@ -101,8 +101,9 @@ def _check(source: Manifest, target: Path) -> int:
     click.echo(f"{target}: 与当前包不一致 (out of sync)")
     for line in _drift_lines(found, source, manifest, target):
         click.echo(f"  {line}")
+    rename = "" if target.name == source.package else f" --name {target.name}"
     click.echo(
-        f"  运行 codegen vendor {target.parent} 更新；本地修改的文件需 --force "
+        f"  运行 codegen vendor {target.parent}{rename} 更新；本地修改的文件需 --force "
         "(run codegen vendor to update; edited files need --force)"
     )
     return 1
