@@ -26,6 +26,7 @@ from codegen.data.report_collect import (
     ReportCollector,
 )
 from codegen.data.report_counts import CappedCounter, SpaceSaving
+from codegen.data.report_html import render_html
 from codegen.data.report_json import report_data
 from codegen.model.types import Model
 from report_data import ID_PREFIX, PERSONAL_NAME, phone_name, write_dataset
@@ -276,6 +277,15 @@ def test_report_extension_decides_and_unknown_is_refused_before_validating(
     assert not (tmp_path / "report.pdf").exists()
     result = run(project, dataset, "--report", tmp_path / "missing" / "report.json")
     assert result.exit_code == 2 and "no such folder" in result.output
+    # A report never overwrites the data it reports on, however the path is spelt.
+    data = tmp_path / "in" / "a.json"
+    data.parent.mkdir()
+    data.write_text("[]", encoding="utf-8")
+    spelt = tmp_path / "in" / ".." / "in" / "a.json"
+    result = run(project, "--interface", "accept", data, "--report", spelt)
+    assert result.exit_code == 2 and "is an input file" in result.output, result.output
+    assert "records" not in result.output
+    assert data.read_text("utf-8") == "[]"
 
 
 def test_interface_mode_report(project: Path, dataset: Path, tmp_path: Path) -> None:
@@ -286,3 +296,15 @@ def test_interface_mode_report(project: Path, dataset: Path, tmp_path: Path) -> 
     assert data["summary"] == printed_summary(result.output)
     assert [t["key"] for t in data["record_types"]] == ["process"]
     assert not list(tmp_path.glob(".*.tmp"))  # written through a temporary file, renamed
+
+
+def test_html_marks_approximate_counts(pkg: ModuleType) -> None:
+    collector = ReportCollector(pkg, "standard", "char", "interface")
+    item = Item(1, 1, value={})
+    for i in range(TOP_VALUE_COUNTERS + 100):
+        problems = [_problem(pkg, "TaskName", "type", f"'事项{i % (TOP_VALUE_COUNTERS + 50)}'")]
+        collector.add_record("accept", Path("a.jsonl"), item, {}, problems)
+    data = report_data(collector)
+    assert data["top_values"]["exact"] is False
+    page = render_html(data)
+    assert "近似计数" in page and "≈ " in page and "精确计数" not in page

@@ -184,7 +184,7 @@ def validate(
         inputs = resolve_inputs(paths, package.RECORD_KEYS, key)
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="FILES") from None
-    collector = _collector(package, profile, length_unit, key, reports)
+    collector = _collector(package, profile, length_unit, key, reports, inputs)
     options = Options(profile, length_unit, quiet, collector)
     tally = Tally()
     if key is not None:
@@ -198,11 +198,24 @@ def validate(
 
 
 def _collector(
-    package: ModuleType, profile: str, length_unit: str, key: str | None, reports: tuple[Path, ...]
+    package: ModuleType,
+    profile: str,
+    length_unit: str,
+    key: str | None,
+    reports: tuple[Path, ...],
+    inputs: list[DataFile],
 ) -> ReportCollector | None:
     if not reports:
         return None
     from codegen.data.report_collect import ReportCollector
+    from codegen.data.report_output import input_clash
+
+    clash = input_clash(reports, [data.path for data in inputs])
+    if clash is not None:
+        raise click.BadParameter(
+            f"{clash}: 是输入文件，不会被报告覆盖 (is an input file; not overwritten)",
+            param_hint="--report",
+        )
 
     return ReportCollector(package, profile, length_unit, "interface" if key else "dataset")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from codegen.data.report_collect import ReportCollector
@@ -15,6 +16,12 @@ FORMATS = {".html": "html", ".htm": "html", ".json": "json"}
 def report_format(path: Path) -> str | None:
     """``html`` or ``json`` by the extension; None for any other."""
     return FORMATS.get(path.suffix.lower())
+
+
+def input_clash(reports: Iterable[Path], inputs: Iterable[Path]) -> Path | None:
+    """A report path that is one of the input files (writing it would destroy the data)."""
+    read = {path.resolve() for path in inputs}
+    return next((path for path in reports if path.resolve() in read), None)
 
 
 def write_report(collector: ReportCollector, path: Path) -> None:
