@@ -7,14 +7,18 @@ import json
 import random
 import re
 import tracemalloc
+import uuid
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import openpyxl
 import pytest
 from click.testing import CliRunner, Result
+from xlsx_fill import accept_as_typed, fill, header_columns
 
+from codegen.build import Rendered
 from codegen.cli.main import main
 from codegen.data.jsonstream import Item
 from codegen.data.report_collect import (
@@ -308,3 +312,21 @@ def test_html_marks_approximate_counts(pkg: ModuleType) -> None:
     assert data["top_values"]["exact"] is False
     page = render_html(data)
     assert "近似计数" in page and "≈ " in page and "精确计数" not in page
+
+
+def test_workbook_rows_are_named_by_sheet_and_cell(
+    project: Path, pkg: ModuleType, rendered: Rendered, tmp_path: Path
+) -> None:
+    typed, _ = accept_as_typed(pkg)
+    broken = dict(typed, ApplyType="不存在的类型", RowGuid=str(uuid.UUID(int=7)))
+    template = rendered.files["xlsx/accept.xlsx"]
+    assert isinstance(template, bytes)
+    path = fill(template, {2: typed, 7: broken}, tmp_path / "accept.xlsx")
+    out = tmp_path / "report.json"
+    result = run(project, "--interface", "accept", path, "--report", out)
+    assert result.exit_code == 1, result.output
+    data = json.loads(out.read_text("utf-8"))
+    assert data["summary"] == printed_summary(result.output)
+    letter = header_columns(openpyxl.load_workbook(path).worksheets[0])["ApplyType"]
+    ats = [e["at"] for g in data["examples"] for e in g["examples"]]
+    assert f"{path} 受理!{letter}7" in ats
