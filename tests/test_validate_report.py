@@ -155,7 +155,7 @@ def test_collector_masks_personal_values_in_values_and_examples(pkg: ModuleType)
         _problem(pkg, "Address", "type", "['广东省广州市']"),
         _problem(pkg, "TaskName", "type", "'事项'"),
     ]
-    collector.add_record("accept", Path("a.jsonl"), Item(1, 1, value={}), {}, problems)
+    collector.add_record("accept", Path("a.jsonl"), Item(1, 1, value={}), problems)
     data = report_data(collector)
     text = json.dumps(data, ensure_ascii=False)
     assert "王小明" not in text and "广东省广州市" not in text
@@ -179,7 +179,7 @@ def test_collector_state_stays_bounded(pkg: ModuleType) -> None:
                 _problem(pkg, "TaskName", "max_length", f"'事项{i}'"),
                 _problem(pkg, f"Unknown{i}", "unknown_field", f"'Unknown{i}'"),
             ]
-            collector.add_record("accept", Path("accept.jsonl"), item, {}, problems)
+            collector.add_record("accept", Path("accept.jsonl"), item, problems)
             collector.add_cross("duplicate_row_guid", f"accept.jsonl:#{i}", f"重复 {i}")
 
     feed(0, 5000)
@@ -307,7 +307,7 @@ def test_html_marks_approximate_counts(pkg: ModuleType) -> None:
     item = Item(1, 1, value={})
     for i in range(TOP_VALUE_COUNTERS + 100):
         problems = [_problem(pkg, "TaskName", "type", f"'事项{i % (TOP_VALUE_COUNTERS + 50)}'")]
-        collector.add_record("accept", Path("a.jsonl"), item, {}, problems)
+        collector.add_record("accept", Path("a.jsonl"), item, problems)
     data = report_data(collector)
     assert data["top_values"]["exact"] is False
     page = render_html(data)

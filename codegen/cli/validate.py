@@ -216,7 +216,6 @@ def _collector(
             f"{clash}: 是输入文件，不会被报告覆盖 (is an input file; not overwritten)",
             param_hint="--report",
         )
-
     return ReportCollector(package, profile, length_unit, "interface" if key else "dataset")
 
 
@@ -305,7 +304,7 @@ def _check_file(
                 at = record_files.where(path, item, p.field, renamed)
                 _emit(options, at, p.message, p.code, warning=p.severity != "error")
             if options.report is not None:
-                options.report.add_record(key, path, item, record, problems, renamed)
+                options.report.add_record(key, path, item, problems, renamed)
             if index is not None and isinstance(record, dict):
                 sheet, line = _location(item)
                 index.add(key, record, index.file_id(str(path), sheet), item.number, line)

@@ -121,7 +121,6 @@ class ReportCollector:
         key: str,
         path: Path,
         item: Item,
-        record: object,
         problems: Sequence[Any],
         renamed: Iterable[Any] = (),
     ) -> None:
@@ -145,8 +144,8 @@ class ReportCollector:
                 value = masked
             if value is not None:
                 self.values.add((key, field_name, p.code, value))
-            kept = self.examples.setdefault(p.code, [])
-            if len(kept) < EXAMPLES_PER_CODE and len(self.examples) <= KEY_CAPACITY:
+            kept = _room(self.examples, p.code, EXAMPLES_PER_CODE)
+            if kept is not None:
                 at = record_files.where(path, item, p.field, renamed)
                 kept.append(Example(at, shorten(message, MESSAGE_CHARS), p.severity))
 
@@ -167,8 +166,8 @@ class ReportCollector:
         self.summary.errors += 1
         self.summary.cross += 1
         self.cross_by_code.add(code)
-        kept = self.cross_examples.setdefault(code, [])
-        if len(kept) < CROSS_EXAMPLES_PER_CODE and len(self.cross_examples) <= KEY_CAPACITY:
+        kept = _room(self.cross_examples, code, CROSS_EXAMPLES_PER_CODE)
+        if kept is not None:
             kept.append(Example(at, shorten(message, MESSAGE_CHARS), "error"))
 
     # ------------------------------------------------------------ helpers
@@ -197,8 +196,8 @@ class ReportCollector:
         self.summary.unreadable += places
         self.by_file[path].unreadable += places
         self.by_code.add(UNREADABLE)
-        kept = self.examples.setdefault(UNREADABLE, [])
-        if len(kept) < EXAMPLES_PER_CODE:
+        kept = _room(self.examples, UNREADABLE, EXAMPLES_PER_CODE)
+        if kept is not None:
             kept.append(Example(at, shorten(message, MESSAGE_CHARS), "error"))
 
     def retained(self) -> int:
@@ -214,6 +213,16 @@ class ReportCollector:
             + len(self.cross_by_code)
             + sum(len(v) + 1 for v in self.cross_examples.values())
         )
+
+
+def _room(store: dict[str, list[Example]], code: str, limit: int) -> list[Example] | None:
+    """The examples kept for ``code`` if there is room for one more, else None."""
+    kept = store.get(code)
+    if kept is None:
+        if len(store) >= KEY_CAPACITY:
+            return None
+        kept = store[code] = []
+    return kept if len(kept) < limit else None
 
 
 def _mask_shown(shown: str, mask: Callable[[str], str]) -> str:
