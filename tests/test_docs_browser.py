@@ -15,13 +15,17 @@ import os
 import re
 import shutil
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+from click.testing import CliRunner
 
 from browser import CHROMIUM, CHROMIUM_NEEDED, load_page, screenshot, serve
+from codegen.cli.main import main
 from codegen.model.types import Model
 from needs import need
 from node_tools import need_package
+from report_data import phone_name, write_dataset
 
 
 @pytest.fixture(autouse=True)
@@ -217,3 +221,33 @@ def test_reference_page_shows_every_record_type(
         assert f'id="record-{record.key}"' in page.dom
         assert record.label in page.dom
     assert f'<strong id="version">{model.version}</strong>' in page.dom
+
+
+def test_validate_report_page_shows_charts_with_chinese_labels(
+    project: Path, pkg: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the report names files as given: data/accept.jsonl
+    write_dataset(pkg, tmp_path / "data")
+    report = tmp_path / "report.html"
+    args = ["--root", str(project), "validate", "data", "--profile", "strict", "-q"]
+    result = CliRunner().invoke(main, [*args, "--report", str(report)])
+    assert result.exit_code == 2, result.output  # the dataset holds an unreadable line
+    url = report.as_uri()
+    page = load_page(url, tmp_path / "profile")
+    screenshot(
+        url, tmp_path / "profile", _screenshots(tmp_path) / "validate-report.png", "1280,2600"
+    )
+    assert not page.console_errors, page.console_errors
+    assert page.dom.count('<svg class="chart"') == 4
+    assert page.dom.count("<rect ") >= 10
+    for text in (
+        "数据质量报告",
+        "问题（按规则）",
+        "问题（按字段）",
+        "最常见的问题值",
+        "跨记录问题",
+    ):
+        assert text in page.dom
+    assert "受理状态代码 SLZTDM · accept" in page.dom
+    assert "记录唯一标识重复" in page.dom
+    assert str(phone_name(1)) not in page.dom  # personal values masked

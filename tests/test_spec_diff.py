@@ -218,6 +218,9 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str]] = [
         "breaking",
     ),
     (ACCEPT, _set("Address", domain="json"), "accept.Address.domain-added", "breaking"),
+    # Whether the validate report masks a field's values: no value is refused either way.
+    (ACCEPT, _set("Address", personal=False), "accept.Address.unmarked-personal", "compatible"),
+    (ACCEPT, _set("TaskName", personal=True), "accept.TaskName.marked-personal", "compatible"),
     (
         "codesets.yaml",
         _codes(lambda codes: codes.pop()),

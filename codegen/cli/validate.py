@@ -16,16 +16,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
 from codegen.data import record_files
-from codegen.data.datasets import DatasetError, DatasetIndex, rules_from_package
+from codegen.data.datasets import CrossProblem, DatasetError, DatasetIndex, rules_from_package
 from codegen.data.generated_package import load_generated_package
 from codegen.data.inputs import DataFile, InputError, resolve_inputs
 from codegen.data.jsonstream import Item, read_lines, shorten
 from codegen.project import data_root
+
+if TYPE_CHECKING:
+    from codegen.data.report_collect import ReportCollector
 
 # The generated validators' options (gdzw_uppro.PROFILES and LENGTH_UNITS).
 PROFILES = ("gateway", "standard", "strict")
@@ -69,6 +72,29 @@ class Options:
     profile: str
     length_unit: str
     quiet: bool
+    # Fed every record's result and every cross-record problem when --report is given.
+    report: ReportCollector | None = None
+
+
+def _report_paths(
+    ctx: click.Context, param: click.Parameter, value: tuple[Path, ...]
+) -> tuple[Path, ...]:
+    """Checked before anything is validated: a known extension, a folder that exists."""
+    if not value:
+        return value
+    from codegen.data.report_output import FORMATS, report_format
+
+    for path in value:
+        if report_format(path) is None:
+            raise click.BadParameter(
+                f"{path}: 报告格式由扩展名决定，可用 {', '.join(FORMATS)} "
+                f"(the format follows the extension: {', '.join(FORMATS)})",
+                ctx,
+                param,
+            )
+        if not path.parent.is_dir():
+            raise click.BadParameter(f"{path}: 目录不存在 (no such folder)", ctx, param)
+    return value
 
 
 @click.command("validate")
@@ -108,6 +134,15 @@ class Options:
     help="SQLite file for the cross-record key index (kept; default a temporary file).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
+@click.option(
+    "--report",
+    "reports",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    callback=_report_paths,
+    help="Also write a data-quality report: .html (one self-contained page with charts) or "
+    ".json (the same summary for CI dashboards), by the extension. May be repeated.",
+)
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -118,6 +153,7 @@ def validate(
     accept_list: Path | None,
     index_path: Path | None,
     quiet: bool,
+    reports: tuple[Path, ...],
 ) -> None:
     """Validate records in FILES (JSON array, JSON Lines or a filled .xlsx template), streamed.
 
@@ -148,14 +184,51 @@ def validate(
         inputs = resolve_inputs(paths, package.RECORD_KEYS, key)
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="FILES") from None
-    options = Options(profile, length_unit, quiet)
+    collector = _collector(package, profile, length_unit, key, reports, inputs)
+    options = Options(profile, length_unit, quiet, collector)
     tally = Tally()
     if key is not None:
         _check_interface(package, inputs, options, tally)
     else:
         _check_dataset(package, inputs, options, tally, accept_list, index_path)
     click.echo(tally.summary(), err=bool(tally.errors))
+    if collector is not None:
+        _write_reports(collector, reports)
     sys.exit(tally.exit_code)
+
+
+def _collector(
+    package: ModuleType,
+    profile: str,
+    length_unit: str,
+    key: str | None,
+    reports: tuple[Path, ...],
+    inputs: list[DataFile],
+) -> ReportCollector | None:
+    if not reports:
+        return None
+    from codegen.data.report_collect import ReportCollector
+    from codegen.data.report_output import input_clash
+
+    clash = input_clash(reports, [data.path for data in inputs])
+    if clash is not None:
+        raise click.BadParameter(
+            f"{clash}: 是输入文件，不会被报告覆盖 (is an input file; not overwritten)",
+            param_hint="--report",
+        )
+    return ReportCollector(package, profile, length_unit, "interface" if key else "dataset")
+
+
+def _write_reports(collector: ReportCollector, reports: tuple[Path, ...]) -> None:
+    from codegen.data.report_output import write_report
+
+    for path in dict.fromkeys(reports):
+        try:
+            write_report(collector, path)
+        except OSError as exc:
+            click.echo(f"{path}: 无法写入报告 (cannot write the report): {exc}", err=True)
+            sys.exit(2)
+        click.echo(f"报告已写入 {path} (report written)", err=True)
 
 
 def _check_interface(
@@ -171,9 +244,7 @@ def _check_interface(
         for data in inputs:
             _check_file(package, data, options, tally, index)
         for problem in index.duplicate_row_guids():
-            tally.errors += 1
-            tally.cross += 1
-            _emit(options, str(problem.place), problem.message, problem.code)
+            _cross(options, tally, problem)
 
 
 def _check_dataset(
@@ -199,9 +270,7 @@ def _check_dataset(
         for data in inputs:
             _check_file(package, data, options, tally, index)
         for problem in index.problems():
-            tally.errors += 1
-            tally.cross += 1
-            _emit(options, str(problem.place), problem.message, problem.code)
+            _cross(options, tally, problem)
 
 
 def _check_file(
@@ -220,7 +289,10 @@ def _check_file(
                 tally.invalid += 1
                 tally.errors += 1
                 tally.unreadable += item.unreadable
-                _emit(options, record_files.where(path, item), item.error)
+                at = record_files.where(path, item)
+                _emit(options, at, item.error)
+                if options.report is not None:
+                    options.report.add_unreadable(key, path, at, item.error, item.unreadable)
                 continue
             record, renamed = _normalized(package, key, item.value)
             problems = package.validate(key, record, options.profile, options.length_unit)
@@ -231,6 +303,8 @@ def _check_file(
             for p in problems:
                 at = record_files.where(path, item, p.field, renamed)
                 _emit(options, at, p.message, p.code, warning=p.severity != "error")
+            if options.report is not None:
+                options.report.add_record(key, path, item, problems, renamed)
             if index is not None and isinstance(record, dict):
                 sheet, line = _location(item)
                 index.add(key, record, index.file_id(str(path), sheet), item.number, line)
@@ -238,7 +312,18 @@ def _check_file(
         tally.invalid += 1
         tally.errors += 1
         tally.unreadable += 1
-        _emit(options, str(path), f"无法读取 (cannot read): {shorten(str(exc), 200)}")
+        message = f"无法读取 (cannot read): {shorten(str(exc), 200)}"
+        _emit(options, str(path), message)
+        if options.report is not None:
+            options.report.add_unreadable_file(key, path, message)
+
+
+def _cross(options: Options, tally: Tally, problem: CrossProblem) -> None:
+    tally.errors += 1
+    tally.cross += 1
+    _emit(options, str(problem.place), problem.message, problem.code)
+    if options.report is not None:
+        options.report.add_cross(problem.code, str(problem.place), problem.message)
 
 
 class _UnreadableLine(Exception):

@@ -78,6 +78,13 @@ def _one_field(at: Scope, old: Field, new: Field) -> Iterator[Change]:
             "python-name-changed",
             f"{name} Python attribute {changed(attribute(old), attribute(new))}",
         )
+    if old.personal != new.personal:
+        # Only what reports mask changes; every value is still accepted.
+        now = "now" if new.personal else "no longer"
+        yield at.compatible(
+            "marked-personal" if new.personal else "unmarked-personal",
+            f"{name} is {now} personal data (masked in validate reports)",
+        )
     for attr in ("label", "description", "note"):
         before, after = getattr(old, attr), getattr(new, attr)
         if before != after:

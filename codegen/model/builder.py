@@ -216,6 +216,7 @@ def _field(
         note=doc.note,
         domain=doc.domain,
         sensitive=doc.sensitive,
+        personal=doc.personal or doc.sensitive,
         example=example_value(
             record.key,
             doc.name,

@@ -350,6 +350,9 @@ class Field:
     example: JsonValue
     domain: str | None
     sensitive: bool
+    # Personal data (a sensitive number, a person's name, an address, a phone number):
+    # masked in reports that gather values (codegen validate --report).
+    personal: bool
 
     @property
     def requirement(self) -> str:

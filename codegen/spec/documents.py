@@ -237,6 +237,10 @@ class FieldDoc:
     domain: str | None = None
     # Personal numbers (ID cards, mobiles): masked wherever a value is shown.
     sensitive: bool = False
+    # Other personal data (names of people, addresses, phone numbers, personal accounts):
+    # masked where values are gathered for others to read (the validate report). A
+    # sensitive field is personal too. Absent in older editions: not personal.
+    personal: bool = False
     label_origin: Literal["text", "editor"] = "text"
     # Labels an earlier edition used: still accepted as headers of filled Excel templates.
     former_labels: tuple[str, ...] = ()

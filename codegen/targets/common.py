@@ -129,6 +129,8 @@ def field_schema(model: Model, f: Field) -> JsonObject:
     }
     if f.note:
         s["x-gdzw-note"] = f.note
+    if f.personal:
+        s["x-gdzw-personal"] = True
     if f.codeset is not None:
         s["x-gdzw-codeset"] = f.codeset.id
         s["x-gdzw-code-labels"] = f.codeset.labels

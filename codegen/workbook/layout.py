@@ -120,6 +120,7 @@ _FIELD_TITLES: Titles = {
     "maximum": ("最大值", 22, False),
     "domain": ("值域校验", 14, False),
     "sensitive": ("敏感信息", 9, False),
+    "personal": ("个人信息", 9, False),
     "label_origin": ("中文名来源", 11, False),
     "former_labels": ("旧中文名称", 24, False),
     "python_name": ("Python 名", 24, False),

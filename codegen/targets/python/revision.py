@@ -19,7 +19,7 @@ from codegen.model.types import Model
 GENERATOR_REVISION: Final = 1
 
 # code_digest() of the package this revision generates.
-CODE_DIGEST: Final = "a97d73dfd405be91c1e8621ea968fbcfdd28500a8c7c57b67adad82115756837"
+CODE_DIGEST: Final = "207cbd542857e2eaaf76a64a1b877a86b0ada03530b5964f77317b073c84fefd"
 
 # Each generated module starts with this many do-not-edit lines (spec hash and edition).
 HEADER_LINES: Final = 3

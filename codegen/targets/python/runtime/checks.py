@@ -28,6 +28,7 @@ from .domains import (
     uscc_problem,
 )
 from .problems import PROBLEM_LABELS, PROBLEM_SEVERITIES, PROFILES, Problem
+from .problems import mask_number as _mask
 from .spec import DATETIME_FORMAT, DATETIME_PATTERN, TIMEZONE_LABEL
 
 #: 长度单位：char 按字符（Unicode 码点，默认）计，utf8 按 UTF-8 字节计（供按字节定义列宽的系统使用）。
@@ -98,13 +99,6 @@ class LazyValidators(Mapping[str, Validator]):
 
     def __repr__(self) -> str:
         return f"LazyValidators({list(self._modules)!r})"
-
-
-def _mask(text: str) -> str:
-    """Personal numbers keep their first 3 and last 2 characters."""
-    if len(text) <= 5:
-        return "*" * len(text)
-    return text[:3] + "*" * (len(text) - 5) + text[-2:]
 
 
 def _show(info: _Field, value: object) -> str:

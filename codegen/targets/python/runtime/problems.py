@@ -22,6 +22,8 @@ __all__ = [
     "InvalidRecordError",
     "Problem",
     "errors",
+    "mask_number",
+    "mask_personal",
 ]
 
 
@@ -57,6 +59,30 @@ class Problem:
 def errors(problems: Iterable[Problem]) -> list[Problem]:
     """The problems that make a record invalid (severity "error")."""
     return [p for p in problems if p.severity == "error"]
+
+
+def mask_number(text: str) -> str:
+    """A personal number (ID card, mobile) as shown: its first 3 and last 2 characters kept.
+
+    Masking its own output gives the same text, so a value shown masked once can be
+    passed through again safely.
+    """
+    if len(text) <= 5:
+        return "*" * len(text)
+    return text[:3] + "*" * (len(text) - 5) + text[-2:]
+
+
+def mask_personal(text: str) -> str:
+    """Any personal value as a report shows it (spec ``personal: true``).
+
+    Text that is mostly digits (a phone, an account or ID number, or one masked already)
+    is masked as ``mask_number`` does; other text (a name, an address) keeps only its
+    first character, so 张三丰 becomes 张** and an address its first character.
+    """
+    digits = sum(1 for c in text if c.isdigit() or c == "*")
+    if digits * 2 >= len(text):
+        return mask_number(text)
+    return text[:1] + "*" * (len(text) - 1)
 
 
 class InvalidRecordError(ValueError):

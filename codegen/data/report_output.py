@@ -1,0 +1,51 @@
+"""Where ``codegen validate --report PATH`` goes: the format follows PATH's extension, and
+the file is written whole or not at all (a temporary file beside it, then renamed)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from codegen.data.report_collect import ReportCollector
+
+FORMATS = {".html": "html", ".htm": "html", ".json": "json"}
+
+
+def report_format(path: Path) -> str | None:
+    """``html`` or ``json`` by the extension; None for any other."""
+    return FORMATS.get(path.suffix.lower())
+
+
+def input_clash(reports: Iterable[Path], inputs: Iterable[Path]) -> Path | None:
+    """A report path that is one of the input files (writing it would destroy the data)."""
+    read = {path.resolve() for path in inputs}
+    return next((path for path in reports if path.resolve() in read), None)
+
+
+def write_report(collector: ReportCollector, path: Path) -> None:
+    """Writes one report; OSError if it cannot."""
+    from codegen.data.report_json import report_data, report_json
+
+    if report_format(path) == "html":
+        from codegen.data.report_html import render_html
+
+        text = render_html(report_data(collector))
+    else:
+        text = report_json(collector)
+    fd, scratch = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+        os.chmod(scratch, 0o666 & ~_umask())
+        os.replace(scratch, path)
+    except BaseException:
+        Path(scratch).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
