@@ -30,7 +30,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 CODEGEN_DIR = Path(__file__).resolve().parent
-DEFAULT_TEMPLATES_DIR = CODEGEN_DIR.parent / "templates"
+# The checkout's templates; a non-editable install has them in the wheel instead (setup.py).
+_CHECKOUT_TEMPLATES = CODEGEN_DIR.parent / "templates"
+DEFAULT_TEMPLATES_DIR = (
+    _CHECKOUT_TEMPLATES if _CHECKOUT_TEMPLATES.is_dir() else CODEGEN_DIR / "_shipped" / "templates"
+)
 # Distributions whose version changes the output (or the pickled objects).
 VERSIONED = ("black", "openpyxl", "jinja2", "pyyaml")
 # Entries kept per kind of whole-output cache; older ones are removed.

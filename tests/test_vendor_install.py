@@ -5,6 +5,7 @@ repository. Each builds and installs for real (slow-ish; pip's cache makes it se
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -78,7 +80,7 @@ def test_pip_install_of_generated_python_into_a_fresh_venv(project: Path, tmp_pa
 
 
 def test_the_tools_wheel_ships_the_package_for_vendor_check_outside_a_project(
-    tmp_path: Path,
+    tmp_path: Path, pkg: ModuleType
 ) -> None:
     src = tmp_path / "src"
     src.mkdir()
@@ -87,6 +89,7 @@ def test_the_tools_wheel_ships_the_package_for_vendor_check_outside_a_project(
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(REPO / "codegen", src / "codegen", ignore=ignore)
     shutil.copytree(REPO / "generated" / "python", src / "generated" / "python", ignore=ignore)
+    shutil.copytree(REPO / "templates", src / "templates", ignore=ignore)
     built = _run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "wheels", src]
     )
@@ -100,6 +103,12 @@ def test_the_tools_wheel_ships_the_package_for_vendor_check_outside_a_project(
         assert names == set(_listing(package))
         for name in names:
             assert archive.read(shipped + name) == (package / name).read_bytes(), name
+        templates = "codegen/_shipped/templates/"
+        shipped_templates = {
+            n[len(templates) :] for n in archive.namelist() if n.startswith(templates)
+        }
+        on_disk = {str(p.relative_to(REPO / "templates")) for p in (REPO / "templates").rglob("*")}
+        assert shipped_templates == {n for n in on_disk if (REPO / "templates" / n).is_file()}
 
     python = _fresh_venv(tmp_path / "venv")
     installed = _run([python, "-m", "pip", "install", "-q", wheel])
@@ -115,3 +124,16 @@ def test_the_tools_wheel_ships_the_package_for_vendor_check_outside_a_project(
     spec.write_text(spec.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
     check = _run([codegen, "vendor", "app", "--check"], cwd=downstream)
     assert check.returncode == 1 and "spec.py" in check.stdout
+
+    # validate --report renders the shipped templates, with no checkout beside the tool.
+    records = downstream / "accept.jsonl"
+    valid = importlib.import_module(pkg.__name__ + ".examples").EXAMPLES["accept"]
+    records.write_text(json.dumps(valid) + "\n" + json.dumps({**valid, "RowGuid": None}) + "\n")
+    reported = _run(
+        [codegen, "validate", "accept=accept.jsonl", "--report", "r.html", "--report", "r.json"],
+        cwd=downstream,
+    )
+    assert reported.returncode == 1, reported.stderr
+    summary = json.loads((downstream / "r.json").read_text(encoding="utf-8"))
+    assert summary["summary"]["records"] == 2 and summary["summary"]["invalid"] == 1
+    assert "RowGuid" in (downstream / "r.html").read_text(encoding="utf-8")
