@@ -16,15 +16,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import click
 
-from codegen.data import record_files
 from codegen.data.datasets import DatasetError, DatasetIndex, rules_from_package
 from codegen.data.generated_package import load_generated_package
 from codegen.data.inputs import DataFile, InputError, resolve_inputs
-from codegen.data.jsonstream import Item, read_lines, shorten
+from codegen.data.jsonstream import read_lines, shorten
+from codegen.data.record_checks import RecordChecker, RecordResult, Settings, auto_jobs
 from codegen.project import data_root
 
 # The generated validators' options (gdzw_uppro.PROFILES and LENGTH_UNITS).
@@ -69,6 +69,7 @@ class Options:
     profile: str
     length_unit: str
     quiet: bool
+    jobs: int
 
 
 @click.command("validate")
@@ -108,6 +109,15 @@ class Options:
     help="SQLite file for the cross-record key index (kept; default a temporary file).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Processes that check a large JSON Lines file (8 MiB or more) together; 0 (the "
+    "default) uses every processor, 1 checks in this process only. Output and exit code "
+    "are the same either way.",
+)
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -118,6 +128,7 @@ def validate(
     accept_list: Path | None,
     index_path: Path | None,
     quiet: bool,
+    jobs: int,
 ) -> None:
     """Validate records in FILES (JSON array, JSON Lines or a filled .xlsx template), streamed.
 
@@ -148,7 +159,7 @@ def validate(
         inputs = resolve_inputs(paths, package.RECORD_KEYS, key)
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="FILES") from None
-    options = Options(profile, length_unit, quiet)
+    options = Options(profile, length_unit, quiet, jobs or auto_jobs())
     tally = Tally()
     if key is not None:
         _check_interface(package, inputs, options, tally)
@@ -167,13 +178,12 @@ def _check_interface(
         index = DatasetIndex(rules_from_package(package))
     except (DatasetError, sqlite3.Error, OSError) as exc:
         raise click.ClickException(f"无法建立索引 (cannot create the key index): {exc}") from None
-    with index:
-        for data in inputs:
-            _check_file(package, data, options, tally, index)
+    with index, _Output(options) as out:
+        _check_files(package, inputs, options, tally, index, out)
         for problem in index.duplicate_row_guids():
             tally.errors += 1
             tally.cross += 1
-            _emit(options, str(problem.place), problem.message, problem.code)
+            out.emit(str(problem.place), problem.message, problem.code)
 
 
 def _check_dataset(
@@ -188,7 +198,7 @@ def _check_dataset(
         index = DatasetIndex(rules_from_package(package), index_path)
     except (DatasetError, sqlite3.Error, OSError) as exc:
         raise click.BadParameter(str(exc), param_hint="--index") from None
-    with index:
+    with index, _Output(options) as out:
         if accept_list is not None:
             try:
                 with open(accept_list, "rb") as stream:
@@ -196,49 +206,49 @@ def _check_dataset(
             except (OSError, _UnreadableLine) as exc:
                 click.echo(f"{accept_list}: 无法读取 (cannot read): {exc}", err=True)
                 sys.exit(2)
-        for data in inputs:
-            _check_file(package, data, options, tally, index)
+        _check_files(package, inputs, options, tally, index, out)
         for problem in index.problems():
             tally.errors += 1
             tally.cross += 1
-            _emit(options, str(problem.place), problem.message, problem.code)
+            out.emit(str(problem.place), problem.message, problem.code)
 
 
-def _check_file(
+def _check_files(
     package: ModuleType,
-    data: DataFile,
+    inputs: list[DataFile],
     options: Options,
     tally: Tally,
-    index: DatasetIndex | None,
+    index: DatasetIndex,
+    out: _Output,
 ) -> None:
-    """Validates every record of one file; adds each to ``index`` when there is one."""
-    path, key = data.path, data.key
-    try:
-        for item in record_files.read_records(path, key, package):
-            tally.records += 1
-            if item.error is not None:
+    """Validates every record of every file, in this process or across worker processes."""
+    settings = Settings(options.profile, options.length_unit, index.rules)
+    with RecordChecker(package, settings, options.jobs) as checker:
+        for data in inputs:
+            try:
+                for result in checker.results(data.key, data.path):
+                    _consume(result, tally, index, out)
+            except OSError as exc:
                 tally.invalid += 1
                 tally.errors += 1
-                tally.unreadable += item.unreadable
-                _emit(options, record_files.where(path, item), item.error)
-                continue
-            record, renamed = _normalized(package, key, item.value)
-            problems = package.validate(key, record, options.profile, options.length_unit)
-            errors = sum(1 for p in problems if p.severity == "error")
-            tally.invalid += 1 if errors else 0
-            tally.errors += errors
-            tally.warnings += len(problems) - errors
-            for p in problems:
-                at = record_files.where(path, item, p.field, renamed)
-                _emit(options, at, p.message, p.code, warning=p.severity != "error")
-            if index is not None and isinstance(record, dict):
-                sheet, line = _location(item)
-                index.add(key, record, index.file_id(str(path), sheet), item.number, line)
-    except OSError as exc:
+                tally.unreadable += 1
+                out.emit(str(data.path), f"无法读取 (cannot read): {shorten(str(exc), 200)}")
+
+
+def _consume(result: RecordResult, tally: Tally, index: DatasetIndex, out: _Output) -> None:
+    """Takes one record's results, in input order, in this process: the one place where
+    per-record results (file, line, type, problems) are counted, printed and indexed."""
+    tally.records += 1
+    if result.errors:
         tally.invalid += 1
-        tally.errors += 1
-        tally.unreadable += 1
-        _emit(options, str(path), f"无法读取 (cannot read): {shorten(str(exc), 200)}")
+        tally.errors += result.errors
+    tally.warnings += len(result.findings) - result.errors
+    tally.unreadable += result.unreadable
+    for finding in result.findings:
+        out.emit(result.place(finding), finding.message, finding.code, finding.warning)
+    if result.entry:
+        file = index.file_id(result.file, result.sheet)
+        index.add_entry(result.entry, file, result.number, result.line)
 
 
 class _UnreadableLine(Exception):
@@ -254,28 +264,31 @@ def _accept_lines(stream: BinaryIO) -> Iterator[str]:
         yield text
 
 
-def _normalized(package: ModuleType, key: str, value: object) -> tuple[object, tuple[Any, ...]]:
-    """The record with canonical wire names, and normalize()'s renamed keys."""
-    if not isinstance(value, dict):
-        return value, ()
-    normalized = package.normalize(key, value)
-    return normalized.record, tuple(normalized.renamed)
+class _Output:
+    """Problems printed in batches (one write per many lines, not one per problem)."""
 
+    _BATCH = 512
 
-def _location(item: Item) -> tuple[str | None, int | None]:
-    """(sheet, row) for a workbook row; (None, line) for JSON."""
-    sheet = getattr(item, "sheet", None)
-    if isinstance(sheet, str) and sheet:
-        row = getattr(item, "row", None)
-        return sheet, row if isinstance(row, int) else None
-    return None, item.line
+    def __init__(self, options: Options) -> None:
+        self.quiet = options.quiet
+        self.lines: list[str] = []
 
+    def __enter__(self) -> _Output:
+        return self
 
-def _emit(
-    options: Options, at: str, message: str, code: str | None = None, warning: bool = False
-) -> None:
-    if options.quiet:
-        return
-    marker = "warning: " if warning else ""
-    suffix = f" [{code}]" if code else ""
-    click.echo(f"{at}: {marker}{message}{suffix}")
+    def __exit__(self, *exc: object) -> None:
+        self.flush()
+
+    def emit(self, at: str, message: str, code: str | None = None, warning: bool = False) -> None:
+        if self.quiet:
+            return
+        marker = "warning: " if warning else ""
+        suffix = f" [{code}]" if code else ""
+        self.lines.append(f"{at}: {marker}{message}{suffix}\n")
+        if len(self.lines) >= self._BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.lines:
+            click.echo("".join(self.lines), nl=False)
+            self.lines.clear()
