@@ -157,3 +157,11 @@ def test_workers_read_a_copy_that_differs_from_the_first_run(
     after = run(project, 2, copy).stdout
     changed = set(after.splitlines()) - set(before.splitlines())
     assert changed and all(f"process.jsonl:#{len(lines)} " in line for line in changed)
+
+
+def test_auto_jobs_leaves_busy_processors_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--jobs 0: the idle processors (their number less the load average), at least one."""
+    monkeypatch.setattr(record_checks.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    for load, jobs in ((0.0, 4), (1.4, 3), (2.4, 2), (3.9, 1), (12.0, 1)):
+        monkeypatch.setattr(record_checks.os, "getloadavg", lambda load=load: (load, 0.0, 0.0))
+        assert record_checks.auto_jobs() == jobs

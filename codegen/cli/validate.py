@@ -115,8 +115,8 @@ class Options:
     type=click.IntRange(min=0),
     default=0,
     help="Processes that check a large JSON Lines file (8 MiB or more) together; 0 (the "
-    "default) uses every processor, 1 checks in this process only. Output and exit code "
-    "are the same either way.",
+    "default) uses the processors that are idle (their number less the load average), 1 "
+    "checks in this process only. Output and exit code are the same either way.",
 )
 @click.pass_context
 def validate(

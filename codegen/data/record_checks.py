@@ -87,11 +87,18 @@ class Settings(NamedTuple):
 
 
 def auto_jobs() -> int:
-    """The processors this process may run on."""
+    """Processors this process may run on that are not busy already: their number less
+    the 1-minute load average, at least 1. Workers on a loaded machine only add the cost
+    of sending records back and forth (benchmarks/validate_e2e.py measured that)."""
     try:
-        return len(os.sched_getaffinity(0))
+        processors = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+        processors = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - no load average on this system
+        busy = 0.0
+    return max(1, min(processors, round(processors - busy)))
 
 
 def check_item(
@@ -207,24 +214,52 @@ class RecordChecker:
                 pending.append(worker)
                 while len(pending) >= 2 * workers.count:
                     count, results = workers.receive(pending.popleft())
-                    yield from _renumbered(results, base)
+                    yield from _from_wire(str(path), key, base, results)
                     base += count
             while pending:
                 count, results = workers.receive(pending.popleft())
-                yield from _renumbered(results, base)
+                yield from _from_wire(str(path), key, base, results)
                 base += count
         finally:
             while pending:  # the file broke off (OSError) or the caller stopped: drain
                 workers.receive(pending.popleft())
 
 
-def _renumbered(results: list[RecordResult], base: int) -> Iterator[RecordResult]:
+# A record's result as a worker sends it: plain tuples, which pickle several times faster
+# than named tuples (the class is looked up and called for each): number (in the piece),
+# line, findings, errors, error, unreadable, index entry. A piece holds no workbook rows.
+_Wire = tuple[
+    int,
+    int | None,
+    tuple[tuple[str, str, str | None, bool], ...],
+    int,
+    str | None,
+    bool,
+    IndexEntry,
+]
+
+
+def _to_wire(result: RecordResult) -> _Wire:
+    findings = tuple((f.at, f.message, f.code, f.warning) for f in result.findings)
+    return (
+        result.number,
+        result.line,
+        findings,
+        result.errors,
+        result.error,
+        result.unreadable,
+        result.entry,
+    )
+
+
+def _from_wire(file: str, key: str, base: int, wire: list[_Wire]) -> Iterator[RecordResult]:
     """A piece's results, numbered from 1 in the piece, as numbered in the whole file."""
-    if base == 0:
-        yield from results
-    else:
-        for result in results:
-            yield result._replace(number=result.number + base)
+    make = Finding._make
+    for number, line, findings, errors, error, unreadable, entry in wire:
+        found = tuple(map(make, findings)) if findings else ()
+        yield RecordResult(
+            file, key, number + base, line, None, found, errors, error, unreadable, entry
+        )
 
 
 def _chunks(lines: Iterator[RawLine]) -> Iterator[list[RawLine]]:
@@ -311,7 +346,7 @@ class _Workers:
     def send(self, worker: int, task: tuple[Any, ...]) -> None:
         self.pipes[worker].send(task)
 
-    def receive(self, worker: int) -> tuple[int, list[RecordResult]]:
+    def receive(self, worker: int) -> tuple[int, list[_Wire]]:
         try:
             status, payload = self.pipes[worker].recv()
         except EOFError:
@@ -355,10 +390,10 @@ def _work(pipe: Connection, out_dir: str, settings: Settings) -> None:
 
 def _check_piece(
     package: ModuleType, settings: Settings, key: str, file: str, start: int, end: int, line: int
-) -> tuple[int, list[RecordResult]]:
+) -> tuple[int, list[_Wire]]:
     limit = int(package.spec.BODY_MAX_BYTES)
     path = Path(file)
     with open(path, "rb") as stream:
         lines = jsonstream.raw_json_lines(_Piece(stream, start, end), limit, line)  # type: ignore[arg-type]
         results = check_lines(package, settings, key, path, lines)
-    return (results[-1].number if results else 0), results
+    return (results[-1].number if results else 0), [_to_wire(r) for r in results]
