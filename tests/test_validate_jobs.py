@@ -10,6 +10,8 @@ are in flight: the output, the summary and the exit code are byte for byte the s
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import shutil
 import subprocess
 import sys
@@ -165,3 +167,19 @@ def test_auto_jobs_leaves_busy_processors_alone(monkeypatch: pytest.MonkeyPatch)
     for load, jobs in ((0.0, 4), (1.4, 3), (2.4, 2), (3.9, 1), (12.0, 1)):
         monkeypatch.setattr(record_checks.os, "getloadavg", lambda load=load: (load, 0.0, 0.0))
         assert record_checks.auto_jobs() == jobs
+
+
+def test_a_worker_that_dies_is_a_clean_error(
+    project: Path, dataset: Path, small_chunks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed mid-run (say by the OOM killer): a message naming --jobs 1, no
+    traceback, and the workers still running are stopped."""
+
+    def dies(*args: object) -> None:
+        os._exit(9)
+
+    monkeypatch.setattr(record_checks, "_check_piece", dies)
+    result = run(project, 2, dataset)
+    assert result.exit_code == 1
+    assert "--jobs 1" in result.stderr and "Traceback" not in result.output
+    assert not multiprocessing.active_children()

@@ -24,7 +24,13 @@ from codegen.data.datasets import DatasetError, DatasetIndex, rules_from_package
 from codegen.data.generated_package import load_generated_package
 from codegen.data.inputs import DataFile, InputError, resolve_inputs
 from codegen.data.jsonstream import read_lines, shorten
-from codegen.data.record_checks import RecordChecker, RecordResult, Settings, auto_jobs
+from codegen.data.record_checks import (
+    RecordChecker,
+    RecordResult,
+    Settings,
+    WorkerError,
+    auto_jobs,
+)
 from codegen.project import data_root
 
 # The generated validators' options (gdzw_uppro.PROFILES and LENGTH_UNITS).
@@ -223,16 +229,22 @@ def _check_files(
 ) -> None:
     """Validates every record of every file, in this process or across worker processes."""
     settings = Settings(options.profile, options.length_unit, index.rules)
-    with RecordChecker(package, settings, options.jobs) as checker:
-        for data in inputs:
-            try:
-                for result in checker.results(data.key, data.path):
-                    _consume(result, tally, index, out)
-            except OSError as exc:
-                tally.invalid += 1
-                tally.errors += 1
-                tally.unreadable += 1
-                out.emit(str(data.path), f"无法读取 (cannot read): {shorten(str(exc), 200)}")
+    try:
+        with RecordChecker(package, settings, options.jobs) as checker:
+            for data in inputs:
+                try:
+                    for result in checker.results(data.key, data.path):
+                        _consume(result, tally, index, out)
+                except OSError as exc:
+                    tally.invalid += 1
+                    tally.errors += 1
+                    tally.unreadable += 1
+                    out.emit(str(data.path), f"无法读取 (cannot read): {shorten(str(exc), 200)}")
+    except WorkerError as exc:
+        out.flush()
+        raise click.ClickException(
+            f"{exc}；可用 --jobs 1 在单个进程中检查 (try --jobs 1)"
+        ) from None
 
 
 def _consume(result: RecordResult, tally: Tally, index: DatasetIndex, out: _Output) -> None:

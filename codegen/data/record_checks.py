@@ -42,6 +42,10 @@ CHUNK_LINES = 1000
 CHUNK_BYTES = 1024 * 1024
 
 
+class WorkerError(Exception):
+    """A worker process died or failed; ``--jobs 1`` checks without workers."""
+
+
 class Finding(NamedTuple):
     """One problem of a record; ``at`` is its cell in a workbook, "" for the record's
     place (:meth:`RecordResult.place`)."""
@@ -349,10 +353,10 @@ class _Workers:
     def receive(self, worker: int) -> tuple[int, list[_Wire]]:
         try:
             status, payload = self.pipes[worker].recv()
-        except EOFError:
-            raise RuntimeError("a worker process ended unexpectedly") from None
+        except (EOFError, OSError):
+            raise WorkerError("工作进程意外退出 (a worker process ended unexpectedly)") from None
         if status != "ok":
-            raise RuntimeError(f"a worker process failed:\n{payload}")
+            raise WorkerError(f"工作进程出错 (a worker process failed):\n{payload}")
         count, results = payload
         return int(count), results
 
