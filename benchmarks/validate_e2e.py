@@ -7,31 +7,40 @@ Run by hand (not a test):
     .venv/bin/python benchmarks/validate_e2e.py --large [--large-records 1000000]
 
 For each size, ``gen_records.py`` writes N accept records (``--invalid-share`` of them with
-1-3 problems each) to ``DIR/N/accept.jsonl``, and three commands take turns on that same
+1-3 problems each) to ``DIR/N/accept.jsonl``, and these commands take turns on that same
 file, after one warm-up run each (which also brings the file into the page cache):
 
-- ``codegen validate --interface accept FILE``: every record checked on its own;
+- ``codegen validate --interface accept FILE``: every record checked on its own, as a user
+  runs it (the fast decoder when the ``fast`` extra is installed, worker processes on the
+  idle processors for a file this large: none on a machine loaded as this one);
+- the same with ``--jobs 1`` (in one process), with ``--jobs 2`` (two workers whatever the
+  load), and with ``--jobs 1`` and the fast decoder turned off (``GDZW_CODEGEN_JSON=json``:
+  the standard ``json`` fallback);
 - the parse floor: ``python -c`` that ``json.loads`` every line of FILE, nothing else;
 - ``codegen validate DIR/N``: dataset mode on the same records, with the cross-record
-  checks (its index in a temporary SQLite file).
+  checks (its index in a temporary SQLite file), as users run it and with ``--jobs 2``.
 
 ``--mixed`` adds, per size, ``codegen validate`` on a mixed dataset of N records (every
 record type, cross-record checks doing real work) against the parse floor over its files.
 Every command is a whole process, start-up included, stdout and stderr sent to a file (the
 problems are printed as users would get them); wall time, user+sys CPU and the peak
-resident memory of the whole process tree are taken as ``benchlib`` describes. Reported:
-medians with the spread (min–max) over ``--repeat`` rounds, records/s from the median, and
-ratios taken round by round.
+resident memory of the whole process tree (workers included) are taken as ``benchlib``
+describes; CPU is user+sys of the whole tree too, so with workers it can exceed the wall
+time. Reported: medians with the spread (min–max) over ``--repeat`` rounds, records/s from
+the median, ratios taken round by round, and the load average before and after.
 
 ``--large`` instead writes a mixed dataset of ``--large-records`` (1,000,000) records and
-runs ``codegen validate DIR`` on it once (and the parse floor over the same files once, for
-scale): time, peak tree memory, records/s.
+runs ``codegen validate DIR`` on it once as users run it (``--jobs`` 0: workers on the idle
+processors, if any) and once with ``--jobs 2`` (and the parse floor over the same files once, for scale): time,
+peak tree memory, records/s.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import os
 import re
 import subprocess
 import sys
@@ -54,6 +63,8 @@ PARSE_FLOOR = (
     "                json.loads(line)\n"
 )
 SUMMARY = re.compile(r"\((\d+) records, (\d+) invalid")
+#: The environment that turns the fast decoder off (codegen/data/fast_json.py).
+FALLBACK = {**os.environ, "GDZW_CODEGEN_JSON": "json"}
 
 
 def codegen_command() -> list[str]:
@@ -104,11 +115,19 @@ def summary_records(output: Path) -> str:
     return f"{found[-1][0]} records, {found[-1][1]} invalid" if found else "—"
 
 
-def measure(commands: dict[str, list[str]], records: int, repeat: int, scratch: Path) -> list[Row]:
+def measure(
+    commands: dict[str, list[str]],
+    records: int,
+    repeat: int,
+    scratch: Path,
+    envs: dict[str, dict[str, str]] | None = None,
+) -> list[Row]:
+    """Runs the commands interleaved; ``envs`` gives some of them their own environment."""
     scratch.mkdir(parents=True, exist_ok=True)
     outputs = {label: scratch / f"output-{i}.txt" for i, label in enumerate(commands)}
+    envs = envs or {}
     actions = {
-        label: (lambda c=command, o=outputs[label]: run(c, cwd=REPO, output=o))
+        label: functools.partial(run, command, cwd=REPO, env=envs.get(label), output=outputs[label])
         for label, command in commands.items()
     }
     results = interleaved(actions, repeat, warmup=1)
@@ -121,37 +140,55 @@ def table(pairs: list[tuple[Row, Row]]) -> list[str]:
     """One line per (row, the parse floor it is compared with)."""
     lines = [
         "| records | command | wall s | records/s | peak tree MB | CPU s | ÷ parse floor "
-        "| exit | summary |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| CPU ÷ floor's | exit | summary |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for row, floor in pairs:
         wall = Spread.of([r.wall for r in row.runs])
         memory = Spread.of([r.tree_peak for r in row.runs])
         cpu = Spread.of([r.cpu for r in row.runs])
         versus = ratios([r.wall for r in row.runs], [r.wall for r in floor.runs])
+        by_cpu = ratios([r.cpu for r in row.runs], [r.cpu for r in floor.runs])
         codes = sorted({r.returncode for r in row.runs})
         lines.append(
             f"| {row.records:,} | {row.label} | {wall.show()} | {row.records / wall.median:,.0f} "
             f"| {memory.show(MB, 0)} | {cpu.show()} | {'—' if row is floor else versus.show()} "
+            f"| {'—' if row is floor else by_cpu.show()} "
             f"| {','.join(map(str, codes))} | {summary_records(row.output)} |"
         )
     return lines
 
 
-def goals(sized: dict[int, tuple[Row, Row, Row]]) -> list[str]:
+INTERFACE = "`codegen validate --interface accept FILE`"
+DATASET = "`codegen validate DIR` (dataset mode)"
+FLOOR = "parse floor (`json.loads` per line)"
+
+
+def goals(sized: dict[int, dict[str, Row]]) -> list[str]:
     out = []
-    for size, (interface, floor, dataset) in sized.items():
+    for size, rows in sized.items():
+        interface, floor, dataset = rows[INTERFACE], rows[FLOOR], rows[DATASET]
         vs_floor = ratios([r.wall for r in interface.runs], [r.wall for r in floor.runs])
         vs_interface = ratios([r.wall for r in dataset.runs], [r.wall for r in interface.runs])
+        cpu_floor = ratios([r.cpu for r in interface.runs], [r.cpu for r in floor.runs])
+        cpu_interface = ratios([r.cpu for r in dataset.runs], [r.cpu for r in interface.runs])
         out.append(
-            f"- {size:,} records: `--interface` ÷ parse floor {vs_floor.show()} — goal ≤ 1: "
-            f"{'met' if vs_floor.median <= 1 else 'missed'}; dataset ÷ `--interface` "
-            f"{vs_interface.show()} — goal ≤ 1.3: "
-            f"{'met' if vs_interface.median <= 1.3 else 'missed'}"
+            f"- {size:,} records: `--interface` ÷ parse floor {vs_floor.show()} (CPU "
+            f"{cpu_floor.show()}) — goal ≤ 1: {'met' if vs_floor.median <= 1 else 'missed'}; "
+            f"dataset ÷ `--interface` {vs_interface.show()} (CPU {cpu_interface.show()}) — "
+            f"goal ≤ 1.3: {'met' if vs_interface.median <= 1.3 else 'missed'}"
         )
+        for label, row in rows.items():
+            if row is not interface and label.startswith(INTERFACE):
+                versus = ratios([r.wall for r in row.runs], [r.wall for r in interface.runs])
+                cpu = ratios([r.cpu for r in row.runs], [r.cpu for r in interface.runs])
+                out.append(
+                    f"  - {label} ÷ `--interface` as run by users: wall {versus.show()}, "
+                    f"CPU {cpu.show()}"
+                )
     if len(sized) > 1:
         peaks = {
-            size: Spread.of([r.tree_peak for r in rows[0].runs]).median
+            size: Spread.of([r.tree_peak for r in rows[INTERFACE].runs]).median
             for size, rows in sized.items()
         }
         small, large = min(peaks), max(peaks)
@@ -164,39 +201,42 @@ def goals(sized: dict[int, tuple[Row, Row, Row]]) -> list[str]:
     return out
 
 
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f}/{five:.1f}/{fifteen:.1f}"
+
+
 def sized_runs(args: argparse.Namespace, work: Path) -> None:
     codegen = codegen_command()
     sizes = [int(s) for s in args.sizes.split(",")]
     pairs: list[tuple[Row, Row]] = []
-    sized: dict[int, tuple[Row, Row, Row]] = {}
+    sized: dict[int, dict[str, Row]] = {}
+    loads = [load()]
     for size in sizes:
         directory = work / f"accept-{size}"
         generate(size, "accept-only", args.seed, args.invalid_share, directory)
         data = directory / "accept.jsonl"
+        interface = [*codegen, "validate", "--interface", "accept", str(data)]
+        dataset = [*codegen, "validate", str(directory)]
         commands = {
-            "`codegen validate --interface accept FILE`": [
-                *codegen,
-                "validate",
-                "--interface",
-                "accept",
-                str(data),
-            ],
-            "parse floor (`json.loads` per line)": [
-                sys.executable,
-                "-c",
-                PARSE_FLOOR,
-                str(data),
-            ],
-            "`codegen validate DIR` (dataset mode)": [*codegen, "validate", str(directory)],
+            INTERFACE: interface,
+            f"{INTERFACE} `--jobs 1`": [*interface, "--jobs", "1"],
+            f"{INTERFACE} `--jobs 2`": [*interface, "--jobs", "2"],
+            f"{INTERFACE} `--jobs 1`, json fallback": [*interface, "--jobs", "1"],
+            FLOOR: [sys.executable, "-c", PARSE_FLOOR, str(data)],
+            DATASET: dataset,
+            f"{DATASET} `--jobs 2`": [*dataset, "--jobs", "2"],
         }
+        envs = {label: FALLBACK for label in commands if label.endswith("json fallback")}
         print(
             f"# {size:,} accept records: {len(commands)} commands × {args.repeat} rounds",
             file=sys.stderr,
         )
-        measured = measure(commands, size, args.repeat, work / f"out-accept-{size}")
-        interface, floor, dataset = measured
-        pairs.extend((row, floor) for row in measured)
-        sized[size] = (interface, floor, dataset)
+        measured = measure(commands, size, args.repeat, work / f"out-accept-{size}", envs)
+        rows = dict(zip(commands, measured, strict=True))
+        pairs.extend((row, rows[FLOOR]) for row in measured)
+        sized[size] = rows
+        loads.append(load())
         if args.mixed:
             mixed_dir = work / f"mixed-{size}"
             generate(size, "mixed", args.seed, args.invalid_share, mixed_dir)
@@ -210,12 +250,14 @@ def sized_runs(args: argparse.Namespace, work: Path) -> None:
                 mixed_commands, size, args.repeat, work / f"out-mixed-{size}"
             )
             pairs.extend(((mixed, mixed_floor), (mixed_floor, mixed_floor)))
+            loads.append(load())
     print(
         f"## `codegen validate` end to end: accept records, {args.invalid_share:.0%} with 1–3 "
         f"problems, seed {args.seed}; median (min–max) of {args.repeat} interleaved rounds "
         "after one warm-up round\n"
     )
     print(machine() + "\n")
+    print(f"Load average (1/5/15 min) before and after each size: {' → '.join(loads)}.\n")
     print("\n".join(table(pairs)))
     print("\nGoals (issue 14):\n")
     print("\n".join(goals(sized)))
@@ -231,17 +273,27 @@ def large_run(args: argparse.Namespace, work: Path) -> None:
     print(f"# {args.large_records:,} mixed records, {size / 1e9:.2f} GB", file=sys.stderr)
     # Bring the files into the page cache as the warm-up of the sized runs does.
     run([sys.executable, "-c", PARSE_FLOOR, *files], sample=False)
+    before = load()
     dataset = run([*codegen, "validate", str(directory)], cwd=REPO, output=output)
+    serial_output = work / "large-out-jobs2.txt"
+    serial = run(
+        [*codegen, "validate", str(directory), "--jobs", "2"], cwd=REPO, output=serial_output
+    )
     floor = run([sys.executable, "-c", PARSE_FLOOR, *files], cwd=REPO)
+    same = output.read_bytes() == serial_output.read_bytes()
     print(
-        f"## `codegen validate DIR`: {args.large_records:,} mixed records, one run\n\n"
-        f"{machine()}\n\nMix: {json.dumps(manifest.get('per_type'))}; invalid: "
-        f"{json.dumps(manifest.get('invalid_per_type'))}; {size / 1e9:.2f} GB of JSON Lines.\n"
+        f"## `codegen validate DIR`: {args.large_records:,} mixed records, one run each\n\n"
+        f"{machine()}\n\nLoad average (1/5/15 min) before and after: {before} → {load()}.\n\n"
+        f"Mix: {json.dumps(manifest.get('per_type'))}; invalid: "
+        f"{json.dumps(manifest.get('invalid_per_type'))}; {size / 1e9:.2f} GB of JSON Lines; "
+        f"output as run by users (`--jobs` 0: the processors less the load average) and with "
+        f"`--jobs 2` byte-identical: {'yes' if same else 'NO'}.\n"
     )
     print("| command | wall s | records/s | peak tree MB | CPU s | exit | summary |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
     for label, r, out in (
         ("`codegen validate DIR` (dataset mode)", dataset, output),
+        ("`codegen validate DIR --jobs 2`", serial, serial_output),
         ("parse floor (`json.loads` per line)", floor, None),
     ):
         print(

@@ -20,7 +20,7 @@ from xlsx_fill import accept_as_typed, fill, header_columns
 
 from codegen.build import Rendered
 from codegen.cli.main import main
-from codegen.data.jsonstream import Item
+from codegen.data.record_checks import RecordResult, finding
 from codegen.data.report_collect import (
     CROSS_EXAMPLES_PER_CODE,
     EXAMPLES_PER_CODE,
@@ -148,6 +148,13 @@ def _problem(pkg: ModuleType, field: str, code: str, value: str) -> Any:
     return pkg.Problem(field, code, message, rule=code, value=value)
 
 
+def _result(file: str, problems: list[Any]) -> RecordResult:
+    """A record's result as codegen validate hands it to the collector."""
+    findings = tuple(finding(p) for p in problems)
+    errors = sum(not f.warning for f in findings)
+    return RecordResult(file, "accept", 1, 1, None, findings, errors, None, False, ())
+
+
 def test_collector_masks_personal_values_in_values_and_examples(pkg: ModuleType) -> None:
     collector = ReportCollector(pkg, "standard", "char", "interface")
     problems = [
@@ -155,7 +162,7 @@ def test_collector_masks_personal_values_in_values_and_examples(pkg: ModuleType)
         _problem(pkg, "Address", "type", "['广东省广州市']"),
         _problem(pkg, "TaskName", "type", "'事项'"),
     ]
-    collector.add_record("accept", Path("a.jsonl"), Item(1, 1, value={}), problems)
+    collector.add_result(_result("a.jsonl", problems))
     data = report_data(collector)
     text = json.dumps(data, ensure_ascii=False)
     assert "王小明" not in text and "广东省广州市" not in text
@@ -170,7 +177,6 @@ def test_collector_state_stays_bounded(pkg: ModuleType) -> None:
     """Distinct offending values, unknown field names and cross-record problems for every
     record: what the collector holds stops growing once its caps are reached."""
     collector = ReportCollector(pkg, "standard", "char", "dataset")
-    item = Item(1, 1, value={})
 
     def feed(start: int, stop: int) -> None:
         for i in range(start, stop):
@@ -179,7 +185,7 @@ def test_collector_state_stays_bounded(pkg: ModuleType) -> None:
                 _problem(pkg, "TaskName", "max_length", f"'事项{i}'"),
                 _problem(pkg, f"Unknown{i}", "unknown_field", f"'Unknown{i}'"),
             ]
-            collector.add_record("accept", Path("accept.jsonl"), item, problems)
+            collector.add_result(_result("accept.jsonl", problems))
             collector.add_cross("duplicate_row_guid", f"accept.jsonl:#{i}", f"重复 {i}")
 
     feed(0, 5000)
@@ -304,10 +310,9 @@ def test_interface_mode_report(project: Path, dataset: Path, tmp_path: Path) -> 
 
 def test_html_marks_approximate_counts(pkg: ModuleType) -> None:
     collector = ReportCollector(pkg, "standard", "char", "interface")
-    item = Item(1, 1, value={})
     for i in range(TOP_VALUE_COUNTERS + 100):
         problems = [_problem(pkg, "TaskName", "type", f"'事项{i % (TOP_VALUE_COUNTERS + 50)}'")]
-        collector.add_record("accept", Path("a.jsonl"), item, problems)
+        collector.add_result(_result("a.jsonl", problems))
     data = report_data(collector)
     assert data["top_values"]["exact"] is False
     page = render_html(data)

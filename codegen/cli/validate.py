@@ -16,15 +16,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
-from codegen.data import record_files
 from codegen.data.datasets import CrossProblem, DatasetError, DatasetIndex, rules_from_package
 from codegen.data.generated_package import load_generated_package
 from codegen.data.inputs import DataFile, InputError, resolve_inputs
-from codegen.data.jsonstream import Item, read_lines, shorten
+from codegen.data.jsonstream import read_lines, shorten
+from codegen.data.record_checks import (
+    RecordChecker,
+    RecordResult,
+    Settings,
+    WorkerError,
+    auto_jobs,
+)
 from codegen.project import data_root
 
 if TYPE_CHECKING:
@@ -72,6 +78,7 @@ class Options:
     profile: str
     length_unit: str
     quiet: bool
+    jobs: int
     # Fed every record's result and every cross-record problem when --report is given.
     report: ReportCollector | None = None
 
@@ -143,6 +150,15 @@ def _report_paths(
     help="Also write a data-quality report: .html (one self-contained page with charts) or "
     ".json (the same summary for CI dashboards), by the extension. May be repeated.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Processes that check a large JSON Lines file (8 MiB or more) together; 0 (the "
+    "default) uses the processors that are idle (their number less the load average), 1 "
+    "checks in this process only. Output and exit code are the same either way.",
+)
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -154,6 +170,7 @@ def validate(
     index_path: Path | None,
     quiet: bool,
     reports: tuple[Path, ...],
+    jobs: int,
 ) -> None:
     """Validate records in FILES (JSON array, JSON Lines or a filled .xlsx template), streamed.
 
@@ -185,7 +202,7 @@ def validate(
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="FILES") from None
     collector = _collector(package, profile, length_unit, key, reports, inputs)
-    options = Options(profile, length_unit, quiet, collector)
+    options = Options(profile, length_unit, quiet, jobs or auto_jobs(), collector)
     tally = Tally()
     if key is not None:
         _check_interface(package, inputs, options, tally)
@@ -240,11 +257,10 @@ def _check_interface(
         index = DatasetIndex(rules_from_package(package))
     except (DatasetError, sqlite3.Error, OSError) as exc:
         raise click.ClickException(f"无法建立索引 (cannot create the key index): {exc}") from None
-    with index:
-        for data in inputs:
-            _check_file(package, data, options, tally, index)
+    with index, _Output(options) as out:
+        _check_files(package, inputs, options, tally, index, out)
         for problem in index.duplicate_row_guids():
-            _cross(options, tally, problem)
+            _cross(options, tally, problem, out)
 
 
 def _check_dataset(
@@ -259,7 +275,7 @@ def _check_dataset(
         index = DatasetIndex(rules_from_package(package), index_path)
     except (DatasetError, sqlite3.Error, OSError) as exc:
         raise click.BadParameter(str(exc), param_hint="--index") from None
-    with index:
+    with index, _Output(options) as out:
         if accept_list is not None:
             try:
                 with open(accept_list, "rb") as stream:
@@ -267,61 +283,71 @@ def _check_dataset(
             except (OSError, _UnreadableLine) as exc:
                 click.echo(f"{accept_list}: 无法读取 (cannot read): {exc}", err=True)
                 sys.exit(2)
-        for data in inputs:
-            _check_file(package, data, options, tally, index)
+        _check_files(package, inputs, options, tally, index, out)
         for problem in index.problems():
-            _cross(options, tally, problem)
+            _cross(options, tally, problem, out)
 
 
-def _check_file(
+def _check_files(
     package: ModuleType,
-    data: DataFile,
+    inputs: list[DataFile],
     options: Options,
     tally: Tally,
-    index: DatasetIndex | None,
+    index: DatasetIndex,
+    out: _Output,
 ) -> None:
-    """Validates every record of one file; adds each to ``index`` when there is one."""
-    path, key = data.path, data.key
+    """Validates every record of every file, in this process or across worker processes."""
+    settings = Settings(options.profile, options.length_unit, index.rules)
     try:
-        for item in record_files.read_records(path, key, package):
-            tally.records += 1
-            if item.error is not None:
-                tally.invalid += 1
-                tally.errors += 1
-                tally.unreadable += item.unreadable
-                at = record_files.where(path, item)
-                _emit(options, at, item.error)
-                if options.report is not None:
-                    options.report.add_unreadable(key, path, at, item.error, item.unreadable)
-                continue
-            record, renamed = _normalized(package, key, item.value)
-            problems = package.validate(key, record, options.profile, options.length_unit)
-            errors = sum(1 for p in problems if p.severity == "error")
-            tally.invalid += 1 if errors else 0
-            tally.errors += errors
-            tally.warnings += len(problems) - errors
-            for p in problems:
-                at = record_files.where(path, item, p.field, renamed)
-                _emit(options, at, p.message, p.code, warning=p.severity != "error")
-            if options.report is not None:
-                options.report.add_record(key, path, item, problems, renamed)
-            if index is not None and isinstance(record, dict):
-                sheet, line = _location(item)
-                index.add(key, record, index.file_id(str(path), sheet), item.number, line)
-    except OSError as exc:
+        with RecordChecker(package, settings, options.jobs) as checker:
+            for data in inputs:
+                try:
+                    for result in checker.results(data.key, data.path):
+                        _consume(result, tally, index, out, options.report)
+                except OSError as exc:
+                    tally.invalid += 1
+                    tally.errors += 1
+                    tally.unreadable += 1
+                    message = f"无法读取 (cannot read): {shorten(str(exc), 200)}"
+                    out.emit(str(data.path), message)
+                    if options.report is not None:
+                        options.report.add_unreadable_file(data.key, data.path, message)
+    except WorkerError as exc:
+        out.flush()
+        raise click.ClickException(
+            f"{exc}；可用 --jobs 1 在单个进程中检查 (try --jobs 1)"
+        ) from None
+
+
+def _consume(
+    result: RecordResult,
+    tally: Tally,
+    index: DatasetIndex,
+    out: _Output,
+    report: ReportCollector | None,
+) -> None:
+    """Takes one record's results, in input order, in this process: the one place where
+    per-record results (file, line, type, problems) are counted, printed, indexed and
+    reported."""
+    tally.records += 1
+    if result.errors:
         tally.invalid += 1
-        tally.errors += 1
-        tally.unreadable += 1
-        message = f"无法读取 (cannot read): {shorten(str(exc), 200)}"
-        _emit(options, str(path), message)
-        if options.report is not None:
-            options.report.add_unreadable_file(key, path, message)
+        tally.errors += result.errors
+    tally.warnings += len(result.findings) - result.errors
+    tally.unreadable += result.unreadable
+    for finding in result.findings:
+        out.emit(result.place(finding), finding.message, finding.code, finding.warning)
+    if result.entry:
+        file = index.file_id(result.file, result.sheet)
+        index.add_entry(result.entry, file, result.number, result.line)
+    if report is not None:
+        report.add_result(result)
 
 
-def _cross(options: Options, tally: Tally, problem: CrossProblem) -> None:
+def _cross(options: Options, tally: Tally, problem: CrossProblem, out: _Output) -> None:
     tally.errors += 1
     tally.cross += 1
-    _emit(options, str(problem.place), problem.message, problem.code)
+    out.emit(str(problem.place), problem.message, problem.code)
     if options.report is not None:
         options.report.add_cross(problem.code, str(problem.place), problem.message)
 
@@ -339,28 +365,31 @@ def _accept_lines(stream: BinaryIO) -> Iterator[str]:
         yield text
 
 
-def _normalized(package: ModuleType, key: str, value: object) -> tuple[object, tuple[Any, ...]]:
-    """The record with canonical wire names, and normalize()'s renamed keys."""
-    if not isinstance(value, dict):
-        return value, ()
-    normalized = package.normalize(key, value)
-    return normalized.record, tuple(normalized.renamed)
+class _Output:
+    """Problems printed in batches (one write per many lines, not one per problem)."""
 
+    _BATCH = 512
 
-def _location(item: Item) -> tuple[str | None, int | None]:
-    """(sheet, row) for a workbook row; (None, line) for JSON."""
-    sheet = getattr(item, "sheet", None)
-    if isinstance(sheet, str) and sheet:
-        row = getattr(item, "row", None)
-        return sheet, row if isinstance(row, int) else None
-    return None, item.line
+    def __init__(self, options: Options) -> None:
+        self.quiet = options.quiet
+        self.lines: list[str] = []
 
+    def __enter__(self) -> _Output:
+        return self
 
-def _emit(
-    options: Options, at: str, message: str, code: str | None = None, warning: bool = False
-) -> None:
-    if options.quiet:
-        return
-    marker = "warning: " if warning else ""
-    suffix = f" [{code}]" if code else ""
-    click.echo(f"{at}: {marker}{message}{suffix}")
+    def __exit__(self, *exc: object) -> None:
+        self.flush()
+
+    def emit(self, at: str, message: str, code: str | None = None, warning: bool = False) -> None:
+        if self.quiet:
+            return
+        marker = "warning: " if warning else ""
+        suffix = f" [{code}]" if code else ""
+        self.lines.append(f"{at}: {marker}{message}{suffix}\n")
+        if len(self.lines) >= self._BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.lines:
+            click.echo("".join(self.lines), nl=False)
+            self.lines.clear()

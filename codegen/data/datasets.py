@@ -242,21 +242,13 @@ class DatasetIndex:
         self, key: str, record: Mapping[str, object], file: int, number: int, line: int | None
     ) -> None:
         """Records what the checks need from one (normalized) record of type ``key``."""
-        where = (file, number, line)
-        rules = self.rules
-        row_guid = _text(record.get(rules.row_guid))
-        if key in rules.row_guid_keys and row_guid is not None:
-            change = 1 if record.get(rules.operation) in CHANGES else 0
-            self._queue("rows", (key, row_guid, _text(record.get(rules.batch)), change, *where))
-        project_no = _text(record.get(PROJECT_NO))
-        if key == ACCEPT_KEY and project_no is not None:
-            self._queue("accepts", (project_no,))
-        elif key in self.rules.referencing_keys and project_no is not None:
-            self._queue("refs", (key, project_no, *where))
-        if key in self.rules.reconciliation_keys:
-            table, batch, count = (record.get(n) for n in rules.reconciliation_fields)
-            if _text(table) is not None and _text(batch) is not None and _is_count(count):
-                self._queue("reconciliations", (table, batch, count, *where))
+        self.add_entry(index_entry(self.rules, key, record), file, number, line)
+
+    def add_entry(self, entry: IndexEntry, file: int, number: int, line: int | None) -> None:
+        """Stores an :func:`index_entry` (made anywhere, e.g. in a worker process) for the
+        record read at (file, number, line)."""
+        for table, values in entry:
+            self._queue(table, values if table == "accepts" else (*values, file, number, line))
 
     def add_accept_list(self, lines: Iterable[str]) -> int:
         """Adds ProjectNo values known upstream (one a line; blank and ``#`` lines skipped)."""
@@ -354,6 +346,30 @@ class DatasetIndex:
     def _label(self, key: str) -> str:
         label = self.rules.labels.get(key)
         return f"{label}（{key}）" if label else key
+
+
+#: What one record adds to the index: (table, values without the place) pairs.
+IndexEntry = tuple[tuple[str, tuple[object, ...]], ...]
+
+
+def index_entry(rules: DatasetRules, key: str, record: Mapping[str, object]) -> IndexEntry:
+    """What the cross-record checks need from one (normalized) record of type ``key``: a
+    pure function of the record, so it can be computed where the record was validated."""
+    entry: list[tuple[str, tuple[object, ...]]] = []
+    row_guid = _text(record.get(rules.row_guid))
+    if key in rules.row_guid_keys and row_guid is not None:
+        change = 1 if record.get(rules.operation) in CHANGES else 0
+        entry.append(("rows", (key, row_guid, _text(record.get(rules.batch)), change)))
+    project_no = _text(record.get(PROJECT_NO))
+    if key == ACCEPT_KEY and project_no is not None:
+        entry.append(("accepts", (project_no,)))
+    elif key in rules.referencing_keys and project_no is not None:
+        entry.append(("refs", (key, project_no)))
+    if key in rules.reconciliation_keys:
+        table, batch, count = (record.get(n) for n in rules.reconciliation_fields)
+        if _text(table) is not None and _text(batch) is not None and _is_count(count):
+            entry.append(("reconciliations", (table, batch, count)))
+    return tuple(entry)
 
 
 def _clear_earlier_index(path: Path) -> None:

@@ -10,7 +10,7 @@ from types import ModuleType
 
 import click
 
-from codegen.model.builder import PACKAGE
+from codegen.model.package_name import PACKAGE
 
 
 def load_generated_package(out_dir: Path) -> ModuleType:

@@ -22,7 +22,9 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
+
+from codegen.data.fast_json import decode_flat
 
 _CHUNK = 1 << 16
 _MAX_READ = 1 << 22  # read-ahead for a long array element grows up to this
@@ -89,7 +91,7 @@ def _parse_constant(name: str) -> object:
     raise _ValueError(f"{name} 不是 JSON 数值（JSON 没有 NaN、Infinity）")
 
 
-def _decoder() -> json.JSONDecoder:
+def make_decoder() -> json.JSONDecoder:
     return json.JSONDecoder(
         parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant
     )
@@ -97,12 +99,17 @@ def _decoder() -> json.JSONDecoder:
 
 def read_records(path: Path, record_max_bytes: int = DEFAULT_RECORD_MAX_BYTES) -> Iterator[Item]:
     with open(path, "rb") as stream:
-        first = _first_non_space(stream)
-        stream.seek(0)
-        if first == b"[":
+        if is_array(stream):
             yield from _array_items(stream, record_max_bytes)
         else:
             yield from _json_lines(stream, record_max_bytes)
+
+
+def is_array(stream: BinaryIO) -> bool:
+    """Whether ``stream`` holds a JSON array (else JSON Lines); rewinds it."""
+    first = _first_non_space(stream)
+    stream.seek(0)
+    return first == b"["
 
 
 def _first_non_space(stream: BinaryIO) -> bytes:
@@ -144,9 +151,11 @@ def read_lines(
             yield number, None, f"第 {number} 行第 {exc.start + 1} 字节起不是有效的 UTF-8"
 
 
-def _raw_lines(stream: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None]]:
+def _raw_lines(
+    stream: BinaryIO, limit: int, first_line: int = 1
+) -> Iterator[tuple[int, bytes | None]]:
     """Each line's bytes without its end, or None when it is longer than ``limit``."""
-    number = 1
+    number = first_line
     parts: list[bytes] = []
     size = 0
     too_long = False
@@ -158,6 +167,21 @@ def _raw_lines(stream: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None
         if held_cr and chunk.startswith(b"\n"):
             chunk = chunk[1:]
         held_cr = chunk.endswith(b"\r")
+        if b"\r" not in chunk:  # the common case, split at C speed
+            *ended, rest = chunk.split(b"\n")
+            for piece in ended:
+                if too_long or size + len(piece) > limit:
+                    yield number, None
+                else:
+                    yield number, b"".join(parts) + piece if parts else piece
+                number += 1
+                parts, size, too_long = [], 0, False
+            if not too_long and size + len(rest) <= limit:
+                parts.append(rest)
+                size += len(rest)
+            else:
+                too_long, parts = True, []
+            continue
         start = 0
         for end, step in _line_ends(chunk):
             if not too_long and size + end - start <= limit:
@@ -194,17 +218,72 @@ def _line_ends(chunk: bytes) -> Iterator[tuple[int, int]]:
     yield len(chunk), 0
 
 
-def _json_lines(stream: BinaryIO, limit: int) -> Iterator[Item]:
-    decoder = _decoder()
+#: Bytes a line may start with, after ASCII white space, that are not Unicode white space.
+_NOT_SPACE = frozenset(range(0x21, 0x80))
+
+
+class RawLine(NamedTuple):
+    """A non-blank line of JSON Lines, not yet decoded: ``raw`` is None when ``error``
+    (the line was too long) is set."""
+
+    number: int  # 1-based record number (blank lines are not records)
+    line: int
+    raw: bytes | None
+    error: str | None
+
+
+def raw_json_lines(stream: BinaryIO, limit: int, first_line: int = 1) -> Iterator[RawLine]:
+    """The records of a JSON Lines stream as bytes, numbered from 1; blank lines skipped.
+
+    Blank means white space only, as ``str.strip`` sees it (so a line of U+3000 is
+    blank): decided on the bytes when that is certain, else on the decoded text.
+    ``first_line`` is the line number of the stream's first line (a piece of a file
+    that starts after a line end); only line 1 may start with a byte-order mark.
+    """
     number = 0
-    for line_no, text, error in read_lines(stream, limit):
-        if text is not None and not text.strip():
+    for line_no, raw in _raw_lines(stream, limit, first_line):
+        if raw is None:
+            number += 1
+            yield RawLine(number, line_no, None, f"第 {line_no} 行超过 {limit} 字节（未读入）")
+            continue
+        if line_no == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        stripped = raw.strip()
+        if not stripped or (stripped[0] not in _NOT_SPACE and _blank(raw)):
             continue
         number += 1
-        if error is not None or text is None:
+        yield RawLine(number, line_no, raw, None)
+
+
+def _blank(raw: bytes) -> bool:
+    try:
+        return not raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return False
+
+
+def decode_raw_line(
+    decoder: json.JSONDecoder, raw: bytes, line_no: int
+) -> tuple[object, str | None]:
+    """(value, None) or (None, why the line cannot be read): the fast decoder where it
+    agrees with ``json`` (``codegen.data.fast_json``), else ``decoder``."""
+    fast = decode_flat(raw)
+    if fast is not None:
+        return fast, None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"第 {line_no} 行第 {exc.start + 1} 字节起不是有效的 UTF-8"
+    return _decode_line(decoder, text, line_no)
+
+
+def _json_lines(stream: BinaryIO, limit: int) -> Iterator[Item]:
+    decoder = make_decoder()
+    for number, line_no, raw, error in raw_json_lines(stream, limit):
+        if raw is None:
             yield Item(number, line_no, error=error, unreadable=True)
             continue
-        value, problem = _decode_line(decoder, text, line_no)
+        value, problem = decode_raw_line(decoder, raw, line_no)
         if problem is not None:
             yield Item(number, line_no, error=problem, unreadable=True)
         else:
@@ -292,7 +371,7 @@ class _Buffer:
 
 def _array_items(stream: BinaryIO, limit: int) -> Iterator[Item]:
     buf = _Buffer(stream)
-    decoder = _decoder()
+    decoder = make_decoder()
     number = 0
     try:
         buf.skip_space()

@@ -10,7 +10,7 @@ generated package's own masking (``problems.mask_personal``) before they are kep
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -18,8 +18,8 @@ from typing import Any
 
 import click
 
-from codegen.data import record_files
-from codegen.data.jsonstream import Item, shorten
+from codegen.data.jsonstream import shorten
+from codegen.data.record_checks import RecordResult
 from codegen.data.report_counts import CappedCounter, SpaceSaving
 
 # How much of each kind the report keeps.
@@ -116,44 +116,40 @@ class ReportCollector:
 
     # ------------------------------------------------------------ fed by codegen validate
 
-    def add_record(
-        self,
-        key: str,
-        path: Path,
-        item: Item,
-        problems: Sequence[Any],
-        renamed: Iterable[Any] = (),
-    ) -> None:
-        """One record read and validated (``problems`` from the generated ``validate``)."""
-        errors = sum(1 for p in problems if p.severity == "error")
-        warnings = len(problems) - errors
-        self._count(key, str(path), 1, 1 if errors else 0, errors, warnings)
+    def add_result(self, result: RecordResult) -> None:
+        """One record read and checked on its own (``codegen.data.record_checks``); one
+        that could not be read counts as one invalid record with one error, as the
+        summary does."""
+        key, file = result.key, result.file
+        if result.error is not None:
+            self._count(key, file, 1, 1, 1, 0)
+            at = result.place(result.findings[0] if result.findings else None)
+            self._unreadable(key, file, at, result.error, int(result.unreadable))
+            return
+        errors = result.errors
+        self._count(key, file, 1, 1 if errors else 0, errors, len(result.findings) - errors)
         personal = self._personal.get(key, frozenset())
-        for p in problems:
-            field_name = p.field if p.field is not None else WHOLE_RECORD
-            if field_name not in self._fields.get(key, {}) and p.field is not None:
+        fields = self._fields.get(key, {})
+        for f in result.findings:
+            field_name = f.field if f.field is not None else WHOLE_RECORD
+            if f.field is not None and field_name not in fields:
                 field_name = OTHER_FIELD
-            self.by_code.add(p.code)
-            self.by_rule.add((p.rule or p.code, p.code))
+            code = f.code or OTHER
+            self.by_code.add(code)
+            self.by_rule.add((f.rule or code, code))
             self.by_field.add((key, field_name))
-            value = p.value
-            message = p.message
-            if value is not None and p.field in personal:
+            value = f.value
+            message = f.message
+            if value is not None and f.field in personal:
                 masked = _mask_shown(value, self._mask)
                 message = message.replace(value, masked)
                 value = masked
             if value is not None:
-                self.values.add((key, field_name, p.code, value))
-            kept = _room(self.examples, p.code, EXAMPLES_PER_CODE)
+                self.values.add((key, field_name, code, value))
+            kept = _room(self.examples, code, EXAMPLES_PER_CODE)
             if kept is not None:
-                at = record_files.where(path, item, p.field, renamed)
-                kept.append(Example(at, shorten(message, MESSAGE_CHARS), p.severity))
-
-    def add_unreadable(self, key: str, path: Path, at: str, message: str, places: int) -> None:
-        """A record (``places`` 0 or 1: a bad record or a place the file breaks) that could
-        not be read; counted as one invalid record with one error, as the summary does."""
-        self._count(key, str(path), 1, 1, 1, 0)
-        self._unreadable(key, str(path), at, message, places)
+                severity = "warning" if f.warning else "error"
+                kept.append(Example(result.place(f), shorten(message, MESSAGE_CHARS), severity))
 
     def add_unreadable_file(self, key: str, path: Path, message: str) -> None:
         """A file that failed while being read: one error, no record."""

@@ -9,6 +9,7 @@ from types import UnionType
 from typing import Literal, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
 from codegen.model.examples import example_value
+from codegen.model.package_name import PACKAGE
 from codegen.model.types import (
     Alias,
     CertificateNumber,
@@ -47,7 +48,7 @@ from codegen.spec.loader import LoadedSpec
 from codegen.spec.problem_codes import RULE_CODES
 from codegen.spec.wire_types import DATETIME_STRFTIME, Kind, WireType, parse_wire_type
 
-PACKAGE = "gdzw_uppro"
+__all__ = ["PACKAGE", "build_model"]
 
 
 def build_model(spec: LoadedSpec) -> Model:

@@ -47,6 +47,12 @@ class Normalized:
     conflicts: tuple[str, ...]
 
 
+# The canonical wire names of each record type (spec facts, gathered once at import).
+_CANONICAL = {
+    key: frozenset(wire for wire, _ in names.values()) for key, names in INPUT_NAMES.items()
+}
+
+
 def normalize(key: str, mapping: Mapping[str, object]) -> Normalized:
     """Maps keys to the canonical wire names of record type ``key``.
 
@@ -60,7 +66,9 @@ def normalize(key: str, mapping: Mapping[str, object]) -> Normalized:
         raise ValueError(
             f"未知的记录类型 {key!r}（unknown record type）；应为 {', '.join(INPUT_NAMES)} 之一"
         )
-    canonical = {wire for wire, _ in names.values()}
+    canonical = _CANONICAL[key]
+    if canonical.issuperset(mapping):  # every key canonical (the usual case): nothing to do
+        return Normalized(dict(mapping), (), ())
     record: dict[str, object] = {}
     renamed: list[Renamed] = []
     conflicts: list[str] = []

@@ -1,0 +1,415 @@
+"""Each record of a file checked on its own: normalized, validated, its problems placed,
+its keys for the cross-record index taken; a large JSON Lines file across processes.
+
+:class:`RecordChecker` yields one :class:`RecordResult` per record, always in the
+order of the file, whether the records were checked in this process or in worker
+processes (``jobs``). For workers the file is cut into pieces of about
+``CHUNK_BYTES`` just after a line end (the line number each piece starts at is
+counted here, at C speed); each worker reads its pieces itself and returns their
+results, which are taken back in the order the pieces were handed out, round robin,
+at most two per worker in flight (memory stays bounded, and no worker ever waits on a
+task this process is still writing). Only work that depends on one record alone is
+done in a worker; everything that spans records (tallies, the output, the
+cross-record index) stays with the caller, which consumes the results in input
+order. Parallel work pays only on large files (``PARALLEL_MIN_BYTES``); workbooks and
+JSON arrays are read in this process. The workers are plain processes over pipes,
+without the helper threads of ``multiprocessing.Pool`` (each thread would reserve
+its own stack and allocator arena: address space a capped run does not have).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import traceback
+from collections import deque
+from collections.abc import Iterable, Iterator
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from types import ModuleType
+from typing import Any, BinaryIO, NamedTuple
+
+from codegen.data import jsonstream, record_files
+from codegen.data.datasets import DatasetRules, IndexEntry, index_entry
+from codegen.data.jsonstream import Item, RawLine
+
+#: A JSON Lines file at least this large is checked by worker processes (with --jobs
+#: not 1): below it starting the workers costs more than they save.
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+#: Lines checked at a time in this process; bytes of a file a worker takes at a time.
+CHUNK_LINES = 1000
+CHUNK_BYTES = 1024 * 1024
+
+
+class WorkerError(Exception):
+    """A worker process died or failed; ``--jobs 1`` checks without workers."""
+
+
+class Finding(NamedTuple):
+    """One problem of a record; ``at`` is its cell in a workbook, "" for the record's
+    place (:meth:`RecordResult.place`). ``field``, ``rule`` and ``value`` (as the
+    validators show it) are the generated problem's, for ``--report``."""
+
+    at: str
+    message: str
+    code: str | None
+    warning: bool
+    field: str | None = None
+    rule: str | None = None
+    value: str | None = None
+
+
+class RecordResult(NamedTuple):
+    """One record checked on its own (its cross-record problems come later, from the index).
+
+    ``error`` is set when the record could not be read at all (its only finding);
+    ``unreadable`` when that was an error of reading the file. ``entry`` is what the
+    cross-record index needs from the record (empty when it is not an object).
+    """
+
+    file: str
+    key: str
+    number: int
+    line: int | None  # the line of JSON Lines, the row of a workbook
+    sheet: str | None
+    findings: tuple[Finding, ...]
+    errors: int
+    error: str | None
+    unreadable: bool
+    entry: IndexEntry
+
+    def place(self, finding: Finding | None = None) -> str:
+        """Where the record (or its ``finding``) is: ``file:#3 (line 4)``, ``file 受理!C7``."""
+        if finding is not None and finding.at:
+            return finding.at
+        return f"{self.file}:#{self.number}" + (f" (line {self.line})" if self.line else "")
+
+
+class Settings(NamedTuple):
+    """What checking one record needs besides the record (sent once to each worker)."""
+
+    profile: str
+    length_unit: str
+    rules: DatasetRules
+
+
+def auto_jobs() -> int:
+    """Processors this process may run on that are not busy already: their number less
+    the 1-minute load average, at least 1. Workers on a loaded machine only add the cost
+    of sending records back and forth (benchmarks/validate_e2e.py measured that)."""
+    try:
+        processors = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        processors = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - no load average on this system
+        busy = 0.0
+    return max(1, min(processors, round(processors - busy)))
+
+
+def finding(problem: Any, at: str = "") -> Finding:
+    """A generated ``Problem`` as a finding at ``at`` ("": the record's place)."""
+    p = problem
+    return Finding(at, p.message, p.code, p.severity != "error", p.field, p.rule, p.value)
+
+
+def check_item(
+    package: ModuleType, settings: Settings, key: str, path: Path, item: Item, file: str = ""
+) -> RecordResult:
+    """One record read from ``path`` (``item``) checked as type ``key``; ``file`` is
+    ``str(path)`` when the caller has it (one object for many results pickles once)."""
+    file = file or str(path)
+    sheet = getattr(item, "sheet", None)
+    if isinstance(sheet, str) and sheet:
+        row = getattr(item, "row", None)
+        line = row if isinstance(row, int) else None
+    else:
+        sheet, line = None, item.line
+    if item.error is not None:
+        broken = Finding(
+            "" if sheet is None else record_files.where(path, item), item.error, None, False
+        )
+        return RecordResult(
+            file, key, item.number, line, sheet, (broken,), 1, item.error, item.unreadable, ()
+        )
+    value = item.value
+    renamed: tuple[Any, ...] = ()
+    if isinstance(value, dict):
+        normalized = package.normalize(key, value)
+        value, renamed = normalized.record, tuple(normalized.renamed)
+    problems = package.validate(key, value, settings.profile, settings.length_unit)
+    findings = []
+    errors = 0
+    for p in problems:
+        at = "" if sheet is None else record_files.where(path, item, p.field, renamed)
+        found = finding(p, at)
+        errors += not found.warning
+        findings.append(found)
+    entry = index_entry(settings.rules, key, value) if isinstance(value, dict) else ()
+    return RecordResult(
+        file, key, item.number, line, sheet, tuple(findings), errors, None, False, entry
+    )
+
+
+def check_lines(
+    package: ModuleType, settings: Settings, key: str, path: Path, lines: Iterable[RawLine]
+) -> list[RecordResult]:
+    """Raw JSON Lines decoded and checked (one chunk, in this or a worker process)."""
+    decoder = jsonstream.make_decoder()
+    file = str(path)
+    results = []
+    for number, line_no, raw, error in lines:
+        if raw is None:
+            item = Item(number, line_no, error=error, unreadable=True)
+        else:
+            value, problem = jsonstream.decode_raw_line(decoder, raw, line_no)
+            if problem is None:
+                item = Item(number, line_no, value)
+            else:
+                item = Item(number, line_no, error=problem, unreadable=True)
+        results.append(check_item(package, settings, key, path, item, file))
+    return results
+
+
+class RecordChecker:
+    """Checks files record by record; a context manager (it may hold worker processes).
+
+    ``jobs`` 1 checks everything in this process; more uses up to that many workers for
+    each JSON Lines file of at least ``PARALLEL_MIN_BYTES``. The results are the same,
+    in the same order, either way.
+    """
+
+    def __init__(self, package: ModuleType, settings: Settings, jobs: int = 1) -> None:
+        self.package = package
+        self.settings = settings
+        self.jobs = max(1, jobs)
+        self._workers: _Workers | None = None
+
+    def __enter__(self) -> RecordChecker:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        """Workers are told to finish, or stopped at once when an exception ends the run."""
+        if self._workers is not None:
+            self._workers.stop(gently=kind is None)
+            self._workers = None
+
+    def results(self, key: str, path: Path) -> Iterator[RecordResult]:
+        """Every record of ``path`` checked, in file order; OSError if it cannot be read."""
+        if path.suffix.lower() in record_files.XLSX_SUFFIXES:
+            yield from self._serial(key, path)
+            return
+        with open(path, "rb") as stream:
+            if jsonstream.is_array(stream):
+                yield from self._serial(key, path)
+            elif self.jobs == 1 or os.fstat(stream.fileno()).st_size < PARALLEL_MIN_BYTES:
+                limit = int(self.package.spec.BODY_MAX_BYTES)
+                for chunk in _chunks(jsonstream.raw_json_lines(stream, limit)):
+                    yield from check_lines(self.package, self.settings, key, path, chunk)
+            else:
+                yield from self._parallel(key, path, stream)
+
+    def _serial(self, key: str, path: Path) -> Iterator[RecordResult]:
+        for item in record_files.read_records(path, key, self.package):
+            yield check_item(self.package, self.settings, key, path, item)
+
+    def _parallel(self, key: str, path: Path, stream: BinaryIO) -> Iterator[RecordResult]:
+        if self._workers is None:
+            self._workers = _Workers(self.jobs, self.package, self.settings)
+        workers = self._workers
+        pending: deque[int] = deque()  # the worker of each piece handed out, in file order
+        base = 0  # records in the pieces taken back
+        try:
+            for sent, piece in enumerate(_pieces(stream, CHUNK_BYTES)):
+                worker = sent % workers.count
+                workers.send(worker, (key, str(path), *piece))
+                pending.append(worker)
+                while len(pending) >= 2 * workers.count:
+                    count, results = workers.receive(pending.popleft())
+                    yield from _from_wire(str(path), key, base, results)
+                    base += count
+            while pending:
+                count, results = workers.receive(pending.popleft())
+                yield from _from_wire(str(path), key, base, results)
+                base += count
+        finally:
+            while pending:  # the file broke off (OSError) or the caller stopped: drain
+                workers.receive(pending.popleft())
+
+
+# A record's result as a worker sends it: plain tuples, which pickle several times faster
+# than named tuples (the class is looked up and called for each): number (in the piece),
+# line, findings, errors, error, unreadable, index entry. A piece holds no workbook rows.
+_Wire = tuple[
+    int,
+    int | None,
+    tuple[tuple[str, str, str | None, bool, str | None, str | None, str | None], ...],
+    int,
+    str | None,
+    bool,
+    IndexEntry,
+]
+
+
+def _to_wire(result: RecordResult) -> _Wire:
+    findings = tuple(
+        (f.at, f.message, f.code, f.warning, f.field, f.rule, f.value) for f in result.findings
+    )
+    return (
+        result.number,
+        result.line,
+        findings,
+        result.errors,
+        result.error,
+        result.unreadable,
+        result.entry,
+    )
+
+
+def _from_wire(file: str, key: str, base: int, wire: list[_Wire]) -> Iterator[RecordResult]:
+    """A piece's results, numbered from 1 in the piece, as numbered in the whole file."""
+    make = Finding._make
+    for number, line, findings, errors, error, unreadable, entry in wire:
+        found = tuple(map(make, findings)) if findings else ()
+        yield RecordResult(
+            file, key, number + base, line, None, found, errors, error, unreadable, entry
+        )
+
+
+def _chunks(lines: Iterator[RawLine]) -> Iterator[list[RawLine]]:
+    chunk: list[RawLine] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) >= CHUNK_LINES:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _line_ends(block: bytes, start: int, end: int, after_cr: bool) -> int:
+    """Line ends ("\n", "\r\n", "\r") in ``block[start:end]``; ``after_cr``: the byte
+    before ``start`` was a "\r" (so a "\n" at ``start`` ends no new line)."""
+    ends = block.count(b"\n", start, end)
+    if block.find(b"\r", start, end) < 0:  # the usual case: one count, not three
+        return ends - (after_cr and block.startswith(b"\n", start))
+    ends += block.count(b"\r", start, end) - block.count(b"\r\n", start, end)
+    return ends - (after_cr and block.startswith(b"\n", start))
+
+
+def _pieces(stream: BinaryIO, size: int) -> Iterator[tuple[int, int, int]]:
+    """(start, end, first line number) of pieces of ``stream`` cut just after a "\n"
+    (a piece grows past ``size`` while no line ends; only counts are kept here)."""
+    start, position, first_line = 0, 0, 1
+    ends = 0  # line ends counted in the piece so far
+    after_cr = False
+    while True:
+        block = stream.read(size)
+        if not block:
+            break
+        cut = block.rfind(b"\n") + 1
+        if cut == 0:
+            ends += _line_ends(block, 0, len(block), after_cr)
+        else:
+            ends += _line_ends(block, 0, cut, after_cr)
+            yield start, position + cut, first_line
+            start, first_line = position + cut, first_line + ends
+            ends = _line_ends(block, cut, len(block), False)
+        after_cr = block.endswith(b"\r")
+        position += len(block)
+    if position > start:
+        yield start, position, first_line
+
+
+class _Piece:
+    """The bytes ``start`` to ``end`` of a file, read like a stream."""
+
+    def __init__(self, stream: BinaryIO, start: int, end: int) -> None:
+        stream.seek(start)
+        self.stream = stream
+        self.left = end - start
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.stream.read(size) if size else b""
+        self.left -= len(data)
+        return data
+
+
+class _Workers:
+    """Worker processes, each with a pipe: tasks out, results back, in order per worker."""
+
+    def __init__(self, count: int, package: ModuleType, settings: Settings) -> None:
+        # fork: a worker starts with the package already imported; spawn elsewhere.
+        if "fork" in multiprocessing.get_all_start_methods():
+            context: Any = multiprocessing.get_context("fork")
+        else:  # pragma: no cover - not Linux
+            context = multiprocessing.get_context("spawn")
+        out_dir = str(Path(package.__file__ or "").resolve().parent.parent.parent)
+        self.count = count
+        self.pipes: list[Connection] = []
+        self.processes: list[BaseProcess] = []
+        for _ in range(count):
+            ours, theirs = context.Pipe()
+            process = context.Process(target=_work, args=(theirs, out_dir, settings), daemon=True)
+            process.start()
+            theirs.close()
+            self.pipes.append(ours)
+            self.processes.append(process)
+
+    def send(self, worker: int, task: tuple[Any, ...]) -> None:
+        self.pipes[worker].send(task)
+
+    def receive(self, worker: int) -> tuple[int, list[_Wire]]:
+        try:
+            status, payload = self.pipes[worker].recv()
+        except (EOFError, OSError):
+            raise WorkerError("工作进程意外退出 (a worker process ended unexpectedly)") from None
+        if status != "ok":
+            raise WorkerError(f"工作进程出错 (a worker process failed):\n{payload}")
+        count, results = payload
+        return int(count), results
+
+    def stop(self, gently: bool) -> None:
+        for pipe, process in zip(self.pipes, self.processes, strict=True):
+            if gently:
+                try:
+                    pipe.send(None)
+                except OSError:
+                    process.terminate()
+            else:
+                process.terminate()
+        for pipe, process in zip(self.pipes, self.processes, strict=True):
+            process.join()
+            pipe.close()
+
+
+def _work(pipe: Connection, out_dir: str, settings: Settings) -> None:
+    """A worker's loop: pieces of files in, their results out, until None."""
+    from codegen.data.generated_package import load_generated_package
+
+    try:
+        package = load_generated_package(Path(out_dir))
+        while True:
+            task = pipe.recv()
+            if task is None:
+                return
+            try:
+                pipe.send(("ok", _check_piece(package, settings, *task)))
+            except Exception:  # a bug: reported by the main process, as it would be serially
+                pipe.send(("error", traceback.format_exc()))
+    except (KeyboardInterrupt, EOFError, BrokenPipeError):
+        return  # interrupted, or the main process is gone: nothing to report to
+
+
+def _check_piece(
+    package: ModuleType, settings: Settings, key: str, file: str, start: int, end: int, line: int
+) -> tuple[int, list[_Wire]]:
+    limit = int(package.spec.BODY_MAX_BYTES)
+    path = Path(file)
+    with open(path, "rb") as stream:
+        lines = jsonstream.raw_json_lines(_Piece(stream, start, end), limit, line)  # type: ignore[arg-type]
+        results = check_lines(package, settings, key, path, lines)
+    return (results[-1].number if results else 0), [_to_wire(r) for r in results]

@@ -1,0 +1,185 @@
+"""``codegen validate --jobs``: worker processes change nothing but the speed.
+
+A seeded mixed dataset with problems (and hostile lines, a duplicate RowGuid, a
+reconciliation count made wrong) is validated in this process (``--jobs 1``) and by
+worker processes, with the size threshold lowered and small chunks so that many chunks
+are in flight: the output, the summary and the exit code are byte for byte the same, in
+``--interface`` mode and in dataset mode with its cross-record checks.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from codegen.cli.main import main
+from codegen.data import fast_json, record_checks
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def dataset(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1,500 mixed records, half the business records broken, plus hostile lines."""
+    directory = tmp_path_factory.mktemp("mixed")
+    command = [
+        sys.executable,
+        str(REPO / "benchmarks" / "gen_records.py"),
+        "--records=1500",
+        "--mix=mixed",
+        "--seed=14",
+        f"--out-dir={directory}",
+        f"--generated={project / 'generated'}",
+    ]
+    subprocess.run(command, check=True, capture_output=True)
+    accept = directory / "accept.jsonl"
+    lines = accept.read_bytes().split(b"\n")
+    first = json.loads(lines[0])
+    lines[5:5] = [
+        b'{"RowGuid": ',  # broken JSON
+        b"",  # blank
+        b'{"a": "\xff"}',  # not UTF-8
+        json.dumps(first, ensure_ascii=False).encode(),  # a duplicate RowGuid
+        b'{"Cd_count": 1e400}',  # a number json refuses
+    ]
+    accept.write_bytes(b"\n".join(lines))
+    # Line ends of every kind and a line longer than a piece, in the material file.
+    material = directory / "material.jsonl"
+    lines = material.read_bytes().split(b"\n")
+    long_record = json.loads(lines[3])
+    long_record["Padding"] = "长" * 30_000
+    lines[3] = json.dumps(long_record, ensure_ascii=False).encode()
+    ends = [b"\n", b"\r\n", b"\r", b"\n\n", b"\r\n\r\n"]
+    material.write_bytes(b"".join(line + ends[i % len(ends)] for i, line in enumerate(lines)))
+    reconciliation = directory / "reconciliation.jsonl"
+    records = [json.loads(line) for line in reconciliation.read_text("utf-8").splitlines()]
+    records[0]["Cd_count"] += 1
+    reconciliation.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8"
+    )
+    return directory
+
+
+def run(project: Path, jobs: int, *args: str | Path) -> Result:
+    return CliRunner().invoke(
+        main, ["--root", str(project), "validate", f"--jobs={jobs}", *map(str, args)]
+    )
+
+
+@pytest.fixture()
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Workers for every file, pieces of 20 kB (a few records each; a long line spans
+    pieces), 37 lines at a time in process; returns the worker counts started."""
+    monkeypatch.setattr(record_checks, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(record_checks, "CHUNK_BYTES", 20_000)
+    monkeypatch.setattr(record_checks, "CHUNK_LINES", 37)
+    started: list[int] = []
+    workers = record_checks._Workers
+
+    def counted(count: int, *args: object) -> object:
+        started.append(count)
+        return workers(count, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(record_checks, "_Workers", counted)
+    return started
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["orjson", "json"])
+def test_dataset_mode_is_the_same_with_workers(
+    project: Path, dataset: Path, small_chunks: list[int], fast: bool
+) -> None:
+    try:
+        fast_json.use_fast(fast)
+        serial = run(project, 1, dataset)
+        parallel = run(project, 3, dataset)
+    finally:
+        fast_json.use_fast(True)
+    assert (parallel.exit_code, parallel.stdout, parallel.stderr) == (
+        serial.exit_code,
+        serial.stdout,
+        serial.stderr,
+    )
+    assert small_chunks == [3]  # one set of workers, for the whole run
+    assert serial.exit_code == 2  # the hostile lines cannot be read
+    assert "[duplicate_row_guid]" in serial.stdout
+    assert "[reconciliation_count]" in serial.stdout
+    assert "(1504 records," in serial.stderr  # 1,500 and 4 non-blank added lines
+    assert len(serial.stdout.splitlines()) > 700
+
+
+def test_interface_mode_is_the_same_with_workers(
+    project: Path, dataset: Path, small_chunks: list[int]
+) -> None:
+    files = sorted(dataset.glob("*.jsonl"))
+    serial = run(project, 1, "--interface", "process", *files[:3])
+    parallel = run(project, 2, "--interface", "process", *files[:3])
+    assert (parallel.exit_code, parallel.stdout, parallel.stderr) == (
+        serial.exit_code,
+        serial.stdout,
+        serial.stderr,
+    )
+    assert serial.exit_code == 2 and serial.stdout
+    assert small_chunks == [2]
+
+
+def test_the_threshold_keeps_small_files_in_process(
+    project: Path, dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below PARALLEL_MIN_BYTES no worker is started (a pool would only cost)."""
+
+    def no_workers(*args: object) -> None:
+        raise AssertionError("workers started for a small file")
+
+    monkeypatch.setattr(record_checks, "_Workers", no_workers)
+    result = run(project, 4, dataset)
+    assert result.exit_code == 2 and "Traceback" not in result.stdout
+
+
+def test_workers_read_a_copy_that_differs_from_the_first_run(
+    project: Path, dataset: Path, small_chunks: list[int], tmp_path: Path
+) -> None:
+    """Not vacuous: a changed record changes the parallel run's output where expected."""
+    copy = tmp_path / "set"
+    shutil.copytree(dataset, copy)
+    before = run(project, 2, copy).stdout
+    process = copy / "process.jsonl"
+    lines = process.read_text("utf-8").splitlines()
+    record = json.loads(lines[-1])
+    record["Cd_operation"] = "X"
+    lines[-1] = json.dumps(record, ensure_ascii=False)
+    process.write_text("\n".join(lines) + "\n", "utf-8")
+    after = run(project, 2, copy).stdout
+    changed = set(after.splitlines()) - set(before.splitlines())
+    assert changed and all(f"process.jsonl:#{len(lines)} " in line for line in changed)
+
+
+def test_auto_jobs_leaves_busy_processors_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--jobs 0: the idle processors (their number less the load average), at least one."""
+    monkeypatch.setattr(record_checks.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    for load, jobs in ((0.0, 4), (1.4, 3), (2.4, 2), (3.9, 1), (12.0, 1)):
+        monkeypatch.setattr(record_checks.os, "getloadavg", lambda load=load: (load, 0.0, 0.0))
+        assert record_checks.auto_jobs() == jobs
+
+
+def test_a_worker_that_dies_is_a_clean_error(
+    project: Path, dataset: Path, small_chunks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed mid-run (say by the OOM killer): a message naming --jobs 1, no
+    traceback, and the workers still running are stopped."""
+
+    def dies(*args: object) -> None:
+        os._exit(9)
+
+    monkeypatch.setattr(record_checks, "_check_piece", dies)
+    result = run(project, 2, dataset)
+    assert result.exit_code == 1
+    assert "--jobs 1" in result.stderr and "Traceback" not in result.output
+    assert not multiprocessing.active_children()
