@@ -8,7 +8,8 @@ import black
 import pytest
 from black.mode import Mode, TargetVersion
 
-from codegen.render.environment import BLACK_LINE_LENGTH, format_python, top_level_pieces
+from codegen.render.black_pieces import top_level_pieces
+from codegen.render.environment import BLACK_LINE_LENGTH, format_python
 
 MODE = Mode(target_versions={TargetVersion.PY310}, line_length=BLACK_LINE_LENGTH)
 
