@@ -13,7 +13,10 @@ each cut falls where black's decisions do not depend on what is on the other sid
   placeholders. black measures every line with its indent, so a statement formatted at
   column 0 with 100 - n columns breaks where it breaks at column n with 100; and a
   plain statement (not a definition, an import or a string) weighs on the blank lines
-  around it as any one-line statement does, which is what the placeholder is.
+  around it as any one-line statement does, which is what the placeholder is. Likewise
+  a long literal written one element per line with a magic trailing comma (spec.py's
+  field tables): black puts each element on lines of its own and formats it alone, so
+  a few elements at a time are formatted inside a list of their own.
 
 An edit then costs black's time for the runs it touched, not for the definition.
 tests/test_render_pieces.py checks the joined pieces against black's output for the
@@ -42,6 +45,9 @@ PLACEHOLDER = "_gdzw_black_run_"
 # A definition shorter than this is formatted whole: cutting it saves little and costs a
 # black call per run the first time.
 SPLIT_MIN_LINES = 24
+# Elements of a literal are cut out a few lines at a time: one black call per element
+# would cost more than it saves the first time.
+ELEMENT_LINES = 4
 
 
 def top_level_pieces(source: str) -> list[tuple[int, str]]:
@@ -68,51 +74,78 @@ class Piece:
 
 
 @dataclass(frozen=True)
-class Skeleton:
-    """A definition with runs of plain statements replaced by placeholder lines.
+class Run:
+    """A run of source cut out of a skeleton: statements of a body (``indent`` columns in,
+    ``text`` dedented), or elements of a bracketed literal (``element``: ``text`` is the
+    elements' lines as they stand, four columns in, each with its trailing comma)."""
 
-    ``text`` is the definition's piece with each run in ``runs`` (its indent, its text
-    dedented) replaced by the line ``indent + PLACEHOLDER + number``.
-    """
+    indent: int
+    text: str
+    element: bool = False
+
+    def placeholder(self, number: int) -> str:
+        """The line that stands for the run in the skeleton."""
+        return f"{' ' * self.indent}{PLACEHOLDER}{number}{',' if self.element else ''}\n"
+
+    def source(self) -> str:
+        """What black formats for the run: elements inside a list of their own (black
+        formats each element of an exploded literal by itself, four columns in)."""
+        return f"{ELEMENT_HEAD}{self.text}{ELEMENT_TAIL}" if self.element else self.text
+
+    def unwrap(self, formatted: str) -> str | None:
+        """The run's lines from black's output for ``source()`` (None: not as expected)."""
+        if not self.element:
+            prefix = " " * self.indent
+            lines = formatted.splitlines(keepends=True)
+            return "".join(prefix + line if line.strip() else line for line in lines)
+        if formatted.startswith(ELEMENT_HEAD) and formatted.endswith(ELEMENT_TAIL):
+            return formatted[len(ELEMENT_HEAD) : -len(ELEMENT_TAIL)]
+        return None
+
+
+ELEMENT_HEAD = "_ = [\n"
+ELEMENT_TAIL = "]\n"
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """A piece with runs of it replaced by placeholder lines (``Run.placeholder``)."""
 
     text: str
-    runs: tuple[tuple[int, str], ...]
-
-    @staticmethod
-    def placeholder(indent: int, number: int) -> str:
-        return f"{' ' * indent}{PLACEHOLDER}{number}\n"
+    runs: tuple[Run, ...]
 
 
 def cut_module(source: str) -> list[Piece]:
-    """``top_level_pieces``, each definition with its skeleton where one helps."""
+    """``top_level_pieces``, each long definition or literal with its skeleton."""
     lines = source.splitlines(keepends=True)
     tree = ast.parse(source)
-    # (line where a piece starts, blank lines before, the definition it holds)
-    cuts: list[tuple[int, int, ast.stmt | None]] = [(0, 0, None)]
+    cuts: list[tuple[int, int]] = [(0, 0)]  # (line where a piece starts, blank lines before)
+    held: list[list[ast.stmt]] = [[]]  # the statements of each piece
     previous: ast.stmt | None = None
     previous_end = 0  # the line after the previous statement (0-based)
     for node in tree.body:
         start = _first_line(node)
         while start > previous_end and lines[start - 1].lstrip().startswith("#"):
             start -= 1  # comments directly above belong to the statement
-        if isinstance(node, _DEFINITIONS):
-            cuts.append((start, 2, node))
-        elif isinstance(previous, _DEFINITIONS):
-            cuts.append((start, 2, None))
+        if isinstance(node, _DEFINITIONS) or isinstance(previous, _DEFINITIONS):
+            cuts.append((start, 2))
+            held.append([])
         elif isinstance(node, _ASSIGNMENTS) and isinstance(previous, _ASSIGNMENTS):
             blank = sum(1 for line in lines[previous_end:start] if not line.strip())
-            cuts.append((start, min(blank, 2), None))
+            cuts.append((start, min(blank, 2)))
+            held.append([])
+        held[-1].append(node)
         previous = node
         previous_end = node.end_lineno or node.lineno
-    cuts.append((len(lines), 0, None))
+    cuts.append((len(lines), 0))
     pieces: list[Piece] = []
-    for (start, blank, held), (end, _, _) in zip(cuts, cuts[1:], strict=False):
+    for (start, blank), (end, _), nodes in zip(cuts, cuts[1:], held, strict=False):
         text = "".join(lines[start:end]).strip("\n")
         if not text.strip():
             continue
         skeleton = None
-        if isinstance(held, _DEFINITIONS) and end - start >= SPLIT_MIN_LINES:
-            skeleton = _skeleton(lines, start, end, held)
+        if len(nodes) == 1 and end - start >= SPLIT_MIN_LINES and _cuttable(lines, start, end):
+            skeleton = _skeleton(lines, start, end, nodes[0])
         pieces.append(Piece(blank if pieces else 0, text + "\n", skeleton))
     return pieces
 
@@ -123,30 +156,92 @@ def _first_line(node: ast.stmt) -> int:
     return min([node.lineno, *(d.lineno for d in decorators)]) - 1
 
 
-def _skeleton(lines: list[str], start: int, end: int, node: ast.stmt) -> Skeleton | None:
-    """The skeleton of the definition ``node`` filling ``lines[start:end]``, or None when
-    nothing in it can be cut out safely."""
+def _cuttable(lines: list[str], start: int, end: int) -> bool:
     text = "".join(lines[start:end])
-    if PLACEHOLDER in text or any(mark in text for mark in _WHOLE):
-        return None
-    # After the definition, up to the next piece: blank lines and column-0 comments only.
+    return PLACEHOLDER not in text and not any(mark in text for mark in _WHOLE)
+
+
+def _skeleton(lines: list[str], start: int, end: int, node: ast.stmt) -> Skeleton | None:
+    """The skeleton of the piece ``lines[start:end]`` holding only ``node`` (a definition,
+    or an assignment of a bracketed literal), or None when nothing in it can be cut out
+    safely."""
+    # After the statement, up to the next piece: blank lines and column-0 comments only.
     for line in lines[node.end_lineno or node.lineno : end]:
         if line.strip() and not line.startswith("#"):
             return None
-    runs = _Runs(lines).of_body(node)
-    if not runs:
+    if isinstance(node, _DEFINITIONS):
+        spans = [
+            (first, last, Run(indent, _dedent(lines[first:last], indent)))
+            for first, last, indent in _Runs(lines).of_body(node)
+        ]
+    elif isinstance(node, _ASSIGNMENTS) and node.value is not None:
+        spans = _elements(lines, node, node.value)
+    else:
+        return None
+    if not spans:
         return None
     out: list[str] = []
-    texts: list[tuple[int, str]] = []
     position = start
-    for number, (first, last, indent) in enumerate(runs):
+    for number, (first, last, run) in enumerate(spans):
         out += lines[position:first]
-        out.append(Skeleton.placeholder(indent, number))
-        dedented = (line[indent:] if line.strip() else "\n" for line in lines[first:last])
-        texts.append((indent, "".join(dedented)))
+        out.append(run.placeholder(number))
         position = last
     out += lines[position:end]
-    return Skeleton("".join(out).strip("\n") + "\n", tuple(texts))
+    return Skeleton("".join(out).strip("\n") + "\n", tuple(run for _, _, run in spans))
+
+
+def _dedent(lines: list[str], indent: int) -> str:
+    return "".join(line[indent:] if line.strip() else "\n" for line in lines)
+
+
+_CLOSING = {ast.Tuple: b")", ast.List: b"]", ast.Set: b"}", ast.Dict: b"}"}
+
+
+def _elements(lines: list[str], node: ast.stmt, value: ast.expr) -> list[tuple[int, int, Run]]:
+    """The elements of a literal written one or more whole lines each, four columns in,
+    each with its comma, the opening bracket ending the statement's first line and the
+    closing one alone on the last (a magic trailing comma: black keeps it exploded)."""
+    closing = _CLOSING.get(type(value))
+    if closing is None:
+        return []
+    if isinstance(value, ast.Dict):
+        if any(key is None for key in value.keys):  # a ``**mapping`` entry
+            return []
+        starts: list[ast.expr] = [key for key in value.keys if key is not None]
+        ends: list[ast.expr] = list(value.values)
+    else:
+        starts = ends = list(getattr(value, "elts", []))
+    if len(starts) < 2:  # one element and a comma is not a magic trailing comma for (x,)
+        return []
+    opening = lines[value.lineno - 1].encode()[value.col_offset :]
+    if opening.rstrip(b"\n") not in (b"(", b"[", b"{") or value.lineno != node.lineno:
+        return []
+    position = value.lineno  # the line after the opening bracket (0-based)
+    spans: list[tuple[int, int, Run]] = []
+    for first, last in zip(starts, ends, strict=True):
+        end = last.end_lineno or last.lineno
+        after = lines[end - 1].encode()[last.end_col_offset or 0 :]
+        if first.lineno - 1 != position or first.col_offset != 4 or after != b",\n":
+            return []
+        text = "".join(lines[position:end])
+        if "#" in text or '"""' in text or "'''" in text or "\\\n" in text:
+            return []  # a comment, or a string across lines: the literal stays whole
+        if spans and spans[-1][1] == position and position - spans[-1][0] < ELEMENT_LINES:
+            begin, _, run = spans.pop()  # a short element joins the run before it
+            spans.append((begin, end, Run(4, run.text + text, element=True)))
+        else:
+            spans.append((position, end, Run(4, text, element=True)))
+        position = end
+    if len(spans) < 2:  # a lone placeholder in a tuple would not keep it exploded
+        return []
+    last_line = lines[position] if position < len(lines) else ""
+    if (
+        value.end_lineno != position + 1
+        or (node.end_lineno or node.lineno) != position + 1
+        or last_line.encode() != closing + b"\n"
+    ):
+        return []
+    return spans
 
 
 class _Runs:

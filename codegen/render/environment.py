@@ -11,7 +11,7 @@ import jinja2
 from codegen.build_cache import DEFAULT_TEMPLATES_DIR as TEMPLATES_DIR
 from codegen.build_cache import cache_root, generator_digest
 from codegen.render.black_cache import cached
-from codegen.render.black_pieces import Piece, Skeleton, cut_module
+from codegen.render.black_pieces import Piece, cut_module
 
 # Generated code targets the oldest Python the package supports (black's Mode, made when
 # black is first needed: importing black costs a tenth of a second).
@@ -79,8 +79,8 @@ def format_python(source: str, name: str) -> str:
     """Formats rendered Python with black; a syntax error names the output file.
 
     The module is formatted piece by piece (``codegen.render.black_pieces``), each piece
-    cached by its text, and a long definition run by run: an edit that changes one
-    statement of a validator costs black's time for that statement's run only. The pieces
+    cached by its text, and a long definition or literal run by run: an edit that changes
+    one statement of a validator, or one row of a table, costs black's time for that run. The pieces
     are joined with the blank lines black puts there, so the result is black's output for
     the whole module (tests/test_render_pieces.py).
     """
@@ -107,33 +107,28 @@ def _cached_black(source: str, name: str, indent: int) -> str:
 
 
 def _from_skeleton(piece: Piece, name: str) -> str:
-    """A definition formatted as its skeleton and its runs (black's output for it whole)."""
-    assert piece.skeleton is not None
+    """A piece formatted as its skeleton and its runs (black's output for it whole)."""
+    skeleton = piece.skeleton
+    assert skeleton is not None
     try:
-        formatted = _cached_black(piece.skeleton.text, name, 0)
+        formatted = _cached_black(skeleton.text, name, 0)
         runs = [
-            _indented(_cached_black(text, name, indent), indent)
-            for indent, text in piece.skeleton.runs
+            run.unwrap(_cached_black(run.source(), name, 0 if run.element else run.indent))
+            for run in skeleton.runs
         ]
     except RenderError:
         return _black(piece.text, name)  # black reads a run alone otherwise: format it whole
     out: list[str] = []
-    expected = iter(enumerate(piece.skeleton.runs))
-    pending = next(expected, None)
+    number = 0
     for line in formatted.splitlines(keepends=True):
-        if pending is not None and line == Skeleton.placeholder(pending[1][0], pending[0]):
-            out.append(runs[pending[0]])
-            pending = next(expected, None)
+        if number < len(runs) and line == skeleton.runs[number].placeholder(number):
+            out.append(runs[number] or "")
+            number += 1
         else:
             out.append(line)
-    if pending is not None:  # black moved a placeholder: cannot happen, but never guess
+    if number < len(runs) or None in runs:  # not as expected: never guess
         return _black(piece.text, name)
     return "".join(out)
-
-
-def _indented(text: str, indent: int) -> str:
-    prefix = " " * indent
-    return "".join(prefix + line if line.strip() else line for line in text.splitlines(True))
 
 
 def _mode_key(indent: int) -> str:
