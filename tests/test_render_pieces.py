@@ -51,8 +51,8 @@ def test_pieces_cut_at_definitions_and_between_assignments() -> None:
     pieces = top_level_pieces(SAMPLE)
     firsts = [piece.splitlines()[0] for _, piece in pieces]
     assert firsts == [
-        '"""Docstring."""',  # with the imports, X and the comment a blank line above Y
-        'Y = {"a": 1,',
+        '"""Docstring."""',  # with the imports and X
+        "# about Y",  # a comment between two assignments goes with the second
         "Z: int = 3",
         "# attached to f",
         "W = f(1,2)",
@@ -61,10 +61,48 @@ def test_pieces_cut_at_definitions_and_between_assignments() -> None:
         'S = """',  # the comment-like line inside the string stays in it
         "def h(): ...",
     ]
-    assert [blank for blank, _ in pieces] == [0, 1, 2, 2, 2, 2, 2, 0, 2]
+    assert [blank for blank, _ in pieces] == [0, 0, 2, 2, 2, 2, 2, 0, 2]
 
 
-@pytest.mark.parametrize("source", [SAMPLE], ids=["sample"])
+# Comments between top-level statements, as black places them: after a definition (two
+# blank lines above the comment, the source's below), between assignments, an indented one
+# that stays in the block above, and stubs with no blank line between them.
+COMMENTS = """import re
+def f():
+    return 1
+# about the patterns
+
+A = re.compile("a")
+B = 2
+
+# about C
+C = 3
+# directly above D, after a blank line and a comment
+
+# again
+D = 4
+def g():
+    return 2
+    # the end of g, indented
+
+
+## section
+######################################################################
+
+E = 5
+@overload
+def h(x: int) -> int: ...
+@overload
+def h(x: str) -> str: ...
+def h(x): return x
+class K:
+    pass
+# after K
+def k(): pass
+"""
+
+
+@pytest.mark.parametrize("source", [SAMPLE, COMMENTS], ids=["sample", "comments"])
 def test_joined_pieces_are_blacks_output(
     source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -125,14 +125,30 @@ def cut_module(source: str) -> list[Piece]:
     previous_end = 0  # the line after the previous statement (0-based)
     for node in tree.body:
         start = _first_line(node)
-        while start > previous_end and lines[start - 1].lstrip().startswith("#"):
-            start -= 1  # comments directly above belong to the statement
-        if isinstance(node, _DEFINITIONS) or isinstance(previous, _DEFINITIONS):
+        after_block = hasattr(previous, "body")  # an indented comment there is the block's
+        if (
+            isinstance(previous, _DEFINITIONS)
+            and "..." in lines[previous_end - 1]
+            and all(line.strip() for line in lines[previous_end:start])
+        ):
+            # No cut right below a definition: black keeps no blank line after a stub
+            # (``def f(): ...``) when the source has none, so the two share a piece.
+            pass
+        elif isinstance(node, _DEFINITIONS):
+            # Comments directly above go with a definition (black moves its blank lines
+            # above them); ones with a blank line below keep their own blank lines.
+            start = _comments_above(lines, previous_end, start, after_block, detached=False)
             cuts.append((start, 2))
             held.append([])
-        elif isinstance(node, _ASSIGNMENTS) and isinstance(previous, _ASSIGNMENTS):
+        elif isinstance(previous, _DEFINITIONS) or (
+            isinstance(node, _ASSIGNMENTS) and isinstance(previous, _ASSIGNMENTS)
+        ):
+            # Every comment since the previous statement goes with this one: black puts two
+            # blank lines after a definition, and keeps the source's (at most two) after an
+            # assignment, before the first of them.
+            start = _comments_above(lines, previous_end, start, after_block, detached=True)
             blank = sum(1 for line in lines[previous_end:start] if not line.strip())
-            cuts.append((start, min(blank, 2)))
+            cuts.append((start, 2 if isinstance(previous, _DEFINITIONS) else min(blank, 2)))
             held.append([])
         held[-1].append(node)
         previous = node
@@ -148,6 +164,26 @@ def cut_module(source: str) -> list[Piece]:
             skeleton = _skeleton(lines, start, end, nodes[0])
         pieces.append(Piece(blank if pieces else 0, text + "\n", skeleton))
     return pieces
+
+
+def _comments_above(
+    lines: list[str], previous_end: int, start: int, after_block: bool, detached: bool
+) -> int:
+    """The first line of the comments above ``lines[start]`` that go with its statement:
+    those directly above, or (``detached``) every one back to the previous statement, but
+    not an indented one after a block (black keeps it in the block)."""
+    first = start
+    while start > previous_end:
+        line = lines[start - 1]
+        if not line.strip():
+            if not detached:
+                break
+        elif line.startswith("#") or (not after_block and line.lstrip().startswith("#")):
+            first = start - 1
+        else:
+            break
+        start -= 1
+    return first
 
 
 def _first_line(node: ast.stmt) -> int:
@@ -305,8 +341,10 @@ class _Runs:
         other line for blank lines, whose text survives being dedented."""
         if isinstance(statement, _KEPT):
             return False
-        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
-            return False  # a docstring, or ``...`` (a stub body)
+        if isinstance(statement, ast.Expr) and isinstance(
+            statement.value, (ast.Constant, ast.JoinedStr)
+        ):
+            return False  # a docstring (black's, alone), or ``...`` (a stub body)
         text = "".join(self.lines[start:end])
         prefix = " " * indent
         return not (
