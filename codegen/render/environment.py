@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import jinja2
 
 from codegen.build_cache import DEFAULT_TEMPLATES_DIR as TEMPLATES_DIR
 from codegen.build_cache import cache_root, generator_digest
+from codegen.render import black_pieces
 from codegen.render.black_cache import cached
 from codegen.render.black_pieces import Piece, cut_module
 
@@ -80,12 +83,12 @@ def format_python(source: str, name: str) -> str:
 
     The module is formatted piece by piece (``codegen.render.black_pieces``), each piece
     cached by its text, and a long definition or literal run by run: an edit that changes
-    one statement of a validator, or one row of a table, costs black's time for that run. The pieces
-    are joined with the blank lines black puts there, so the result is black's output for
-    the whole module (tests/test_render_pieces.py).
+    one statement of a validator, or one row of a table, costs black's time for that run.
+    The pieces are joined with the blank lines black puts there, so the result is black's
+    output for the whole module (tests/test_render_pieces.py).
     """
     # An unchanged module is one lookup; a changed one is formatted piece by piece.
-    return cached(source, f"{_mode_key(0)} whole", lambda text: _format_pieces(text, name))
+    return cached(source, _joined_key("whole"), lambda text: _format_pieces(text, name))
 
 
 def _format_pieces(source: str, name: str) -> str:
@@ -99,7 +102,7 @@ def _format_pieces(source: str, name: str) -> str:
 def _format_piece(piece: Piece, name: str) -> str:
     if piece.skeleton is None:
         return _cached_black(piece.text, name, 0)
-    return cached(piece.text, _mode_key(0), lambda _: _from_skeleton(piece, name))
+    return cached(piece.text, _joined_key("runs"), lambda _: _from_skeleton(piece, name))
 
 
 def _cached_black(source: str, name: str, indent: int) -> str:
@@ -129,6 +132,21 @@ def _from_skeleton(piece: Piece, name: str) -> str:
     if number < len(runs) or None in runs:  # not as expected: never guess
         return _black(piece.text, name)
     return "".join(out)
+
+
+def _joined_key(kind: str) -> str:
+    """The key of a result joined from pieces or runs: black's mode and the code that cuts
+    and joins, so a change to it never reuses what an earlier version joined (black's own
+    output, for a piece or run, is keyed by its text and mode alone)."""
+    return f"{_mode_key(0)} {kind} {_joining_digest()}"
+
+
+@cache
+def _joining_digest() -> str:
+    digest = hashlib.sha256()
+    for path in (Path(__file__), Path(black_pieces.__file__)):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _mode_key(indent: int) -> str:
