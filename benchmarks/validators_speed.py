@@ -26,7 +26,7 @@ engine must accept every valid record, and what each misses of the invalid ones 
 (pydantic's model has no if/then; fastjsonschema reports one problem at most). Goals (issue
 14, goal 2): the standard profile at least 1.5× pydantic v2 and 3× fastjsonschema, the
 strict profile at least as fast as pydantic v2. `--profile` prints cProfile's top functions
-for the generated validators over all records. Build times: benchmarks/build_times.py.
+for the generated validators over all records. Build times: benchmarks/build_budget.py.
 """
 
 from __future__ import annotations

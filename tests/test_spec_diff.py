@@ -14,6 +14,12 @@ from codegen.cli import diff as cli_diff
 from codegen.cli.main import main
 from codegen.diff.changelog import render_changelog
 from codegen.diff.compare import SpecDiff, acknowledged_breaking, diff_specs
+from codegen.model.builder import (
+    DEFAULT_REPLY_MAX_BYTES,
+    DEFAULT_REPLY_MAX_BYTES_REASON,
+    build_model,
+)
+from codegen.spec.errors import SpecError
 from codegen.spec.loader import LoadedSpec, load_spec
 from conftest import SPEC_DIR
 from needs import need
@@ -489,3 +495,55 @@ def test_rules_without_profile_or_origin_load_with_their_kinds_defaults(
         if rule.profile == "strict" and rule.kind in ("required_if", "paired_lists")
     }, sorted(moved)
     assert all(not r.provenance.inferred for r in current.values())
+
+
+def _before_the_reply_cap(standard: Doc) -> None:
+    """standard.yaml as editions before 2026-12-02 wrote it: no reply cap, and no
+    description of the problem code ``unencodable`` (added to the validators later)."""
+    del standard["gateway"]["reply_max_bytes"]
+    del standard["gateway"]["reply_max_bytes_reason"]
+    standard["problem_codes"].remove(item(standard["problem_codes"], "code", "unencodable"))
+
+
+def test_an_edition_from_before_the_reply_cap_loads_with_the_default(
+    loaded: LoadedSpec, spec_copy: Path
+) -> None:
+    edit(spec_copy, "standard.yaml", _before_the_reply_cap)
+    old = load_spec(spec_copy, for_build=False)
+    model = build_model(old)
+    assert model.gateway.reply_max_bytes == DEFAULT_REPLY_MAX_BYTES
+    assert model.gateway.reply_max_bytes_reason == DEFAULT_REPLY_MAX_BYTES_REASON
+    diff = diff_specs(old, loaded)
+    assert not [c.id for c in diff.changes if "reply" in c.id or "unencodable" in c.id]
+    # Building still needs every problem code described.
+    with pytest.raises(SpecError) as raised:
+        load_spec(spec_copy)
+    assert [(p.path, "unencodable" in p.message) for p in raised.value.problems] == [
+        ("problem_codes", True)
+    ]
+
+
+def test_a_reply_cap_without_its_reason_is_a_problem(spec_copy: Path) -> None:
+    edit(spec_copy, "standard.yaml", lambda s: s["gateway"].pop("reply_max_bytes_reason"))
+    with pytest.raises(SpecError) as raised:
+        load_spec(spec_copy)
+    assert [p.path for p in raised.value.problems] == ["gateway.reply_max_bytes_reason"]
+
+
+def test_cli_reads_a_revision_from_before_the_reply_cap(tmp_path: Path) -> None:
+    need(shutil.which("git") is not None, "git")
+    repo = tmp_path / "repo"
+    shutil.copytree(SPEC_DIR, repo / "spec")
+    edit(repo / "spec", "standard.yaml", _before_the_reply_cap)
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "an edition before the reply cap")
+    shutil.rmtree(repo / "spec")
+    shutil.copytree(SPEC_DIR, repo / "spec")
+    _git(repo, "commit", "-q", "-am", "today's spec")
+
+    code, out, err = _run(repo, "HEAD~1", "HEAD")
+    assert code == 0, err
+    assert "reply_max_bytes" not in out
+    code, out, err = _run(repo, "HEAD", "HEAD~1")  # either side may be the older one
+    assert code == 0, err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import fields, is_dataclass
+from dataclasses import fields, is_dataclass, replace
 from types import UnionType
 from typing import Literal, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
@@ -43,12 +43,19 @@ from codegen.model.types import (
 )
 from codegen.spec import naming, patterns
 from codegen.spec.derived import reconciliation_codeset
-from codegen.spec.documents import FieldDoc, RecordDoc, RuleDoc, SpecDocs
+from codegen.spec.documents import FieldDoc, GatewayDoc, RecordDoc, RuleDoc, SpecDocs
 from codegen.spec.loader import LoadedSpec
 from codegen.spec.problem_codes import RULE_CODES
 from codegen.spec.wire_types import DATETIME_STRFTIME, Kind, WireType, parse_wire_type
 
 __all__ = ["PACKAGE", "build_model"]
+
+# The reply cap of an edition that does not state one (editions before the client capped
+# replies): the value the first edition that did chose, with its reason.
+DEFAULT_REPLY_MAX_BYTES = 65536
+DEFAULT_REPLY_MAX_BYTES_REASON = (
+    "本版规范未写明，取默认值 64 KiB（codegen 的默认）：应答只是 errCode/errMsg 信封，远小于此。"
+)
 
 
 def build_model(spec: LoadedSpec) -> Model:
@@ -111,7 +118,7 @@ def build_model(spec: LoadedSpec) -> Model:
         formats=tuple(formats.values()),
         codesets=tuple(codesets.values()),
         records=records,
-        gateway=as_model(std.gateway, Gateway),
+        gateway=_gateway(std.gateway),
         problem_codes=tuple(as_model(p, ProblemCode) for p in std.problem_codes),
         errata=tuple(as_model(e, Erratum) for e in docs.errata.errata),
         regions=as_model(docs.regions, Regions),
@@ -122,6 +129,17 @@ def build_model(spec: LoadedSpec) -> Model:
             else as_model(std.transcription.license, License)
         ),
     )
+
+
+def _gateway(doc: GatewayDoc) -> Gateway:
+    gateway = as_model(doc, Gateway)
+    if doc.reply_max_bytes is None:  # an edition from before the reply cap
+        gateway = replace(
+            gateway,
+            reply_max_bytes=DEFAULT_REPLY_MAX_BYTES,
+            reply_max_bytes_reason=DEFAULT_REPLY_MAX_BYTES_REASON,
+        )
+    return gateway
 
 
 def _aliases(docs: SpecDocs) -> dict[tuple[str, str], tuple[Alias, ...]]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import ast
+import hashlib
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,9 @@ import jinja2
 
 from codegen.build_cache import DEFAULT_TEMPLATES_DIR as TEMPLATES_DIR
 from codegen.build_cache import cache_root, generator_digest
+from codegen.render import black_pieces
 from codegen.render.black_cache import cached
+from codegen.render.black_pieces import Piece, cut_module
 
 # Generated code targets the oldest Python the package supports (black's Mode, made when
 # black is first needed: importing black costs a tenth of a second).
@@ -78,72 +81,87 @@ def _bytecode_cache(templates_dir: Path) -> jinja2.BytecodeCache | None:
 def format_python(source: str, name: str) -> str:
     """Formats rendered Python with black; a syntax error names the output file.
 
-    The module is formatted piece by piece (``top_level_pieces``), each piece cached by
-    its text, so an edit that changes one function, class or constant costs black's time
-    for that piece only. The pieces are joined with the blank lines black puts there, so
-    the result is black's output for the whole module (tests/test_generated_quality.py
-    runs ``black --check`` on the package).
+    The module is formatted piece by piece (``codegen.render.black_pieces``), each piece
+    cached by its text, and a long definition or literal run by run: an edit that changes
+    one statement of a validator, or one row of a table, costs black's time for that run.
+    The pieces are joined with the blank lines black puts there, so the result is black's
+    output for the whole module (tests/test_render_pieces.py).
     """
-    mode_key = f"line_length={BLACK_LINE_LENGTH} target={BLACK_TARGET}"
     # An unchanged module is one lookup; a changed one is formatted piece by piece.
-    return cached(source, f"{mode_key} whole", lambda text: _format_pieces(text, mode_key, name))
+    return cached(source, _joined_key("whole"), lambda text: _format_pieces(text, name))
 
 
-def _format_pieces(source: str, mode_key: str, name: str) -> str:
+def _format_pieces(source: str, name: str) -> str:
     try:
-        pieces = top_level_pieces(source)
+        pieces = cut_module(source)
     except SyntaxError as exc:
         raise RenderError(f"{name}: rendered Python is invalid: {exc}") from exc
-    return "".join(
-        "\n" * blank_lines + cached(piece, mode_key, lambda text: _black(text, name))
-        for blank_lines, piece in pieces
-    )
+    return "".join("\n" * piece.blank + _format_piece(piece, name) for piece in pieces)
 
 
-_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
+def _format_piece(piece: Piece, name: str) -> str:
+    if piece.skeleton is None:
+        return _cached_black(piece.text, name, 0)
+    return cached(piece.text, _joined_key("runs"), lambda _: _from_skeleton(piece, name))
 
 
-def top_level_pieces(source: str) -> list[tuple[int, str]]:
-    """``source`` cut where black's blank lines do not depend on what is around the cut:
-    (blank lines before the piece, the piece).
-
-    Cuts fall before and after each top-level function and class definition (black puts
-    exactly two blank lines there) and between two top-level assignments (black keeps the
-    blank lines the source has, at most two). A piece starts with the comment lines
-    directly above its first statement, and a definition's with its decorators; other
-    statements (the docstring, imports, ``if`` blocks) stay in the piece around them.
-    """
-    lines = source.splitlines(keepends=True)
-    cuts: list[tuple[int, int]] = [(0, 0)]  # (line where a piece starts, blank lines before)
-    previous: ast.stmt | None = None
-    previous_end = 0  # the line after the previous statement (0-based)
-    for node in ast.parse(source).body:
-        start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]) - 1
-        while start > previous_end and lines[start - 1].lstrip().startswith("#"):
-            start -= 1  # comments directly above belong to the statement
-        if isinstance(node, _DEFINITIONS) or isinstance(previous, _DEFINITIONS):
-            cuts.append((start, 2))
-        elif isinstance(node, _ASSIGNMENTS) and isinstance(previous, _ASSIGNMENTS):
-            blank = sum(1 for line in lines[previous_end:start] if not line.strip())
-            cuts.append((start, min(blank, 2)))
-        previous = node
-        previous_end = node.end_lineno or node.lineno
-    cuts.append((len(lines), 0))
-    pieces: list[tuple[int, str]] = []
-    for (start, blank), (end, _) in zip(cuts, cuts[1:], strict=False):
-        piece = "".join(lines[start:end]).strip("\n")
-        if piece.strip():
-            pieces.append((blank if pieces else 0, piece + "\n"))
-    return pieces
+def _cached_black(source: str, name: str, indent: int) -> str:
+    return cached(source, _mode_key(indent), lambda text: _black(text, name, indent))
 
 
-def _black(source: str, name: str) -> str:
+def _from_skeleton(piece: Piece, name: str) -> str:
+    """A piece formatted as its skeleton and its runs (black's output for it whole)."""
+    skeleton = piece.skeleton
+    assert skeleton is not None
+    try:
+        formatted = _cached_black(skeleton.text, name, 0)
+        runs = [
+            run.unwrap(_cached_black(run.source(), name, 0 if run.element else run.indent))
+            for run in skeleton.runs
+        ]
+    except RenderError:
+        return _black(piece.text, name)  # black reads a run alone otherwise: format it whole
+    out: list[str] = []
+    number = 0
+    for line in formatted.splitlines(keepends=True):
+        if number < len(runs) and line == skeleton.runs[number].placeholder(number):
+            out.append(runs[number] or "")
+            number += 1
+        else:
+            out.append(line)
+    if number < len(runs) or None in runs:  # not as expected: never guess
+        return _black(piece.text, name)
+    return "".join(out)
+
+
+def _joined_key(kind: str) -> str:
+    """The key of a result joined from pieces or runs: black's mode and the code that cuts
+    and joins, so a change to it never reuses what an earlier version joined (black's own
+    output, for a piece or run, is keyed by its text and mode alone)."""
+    return f"{_mode_key(0)} {kind} {_joining_digest()}"
+
+
+@cache
+def _joining_digest() -> str:
+    digest = hashlib.sha256()
+    for path in (Path(__file__), Path(black_pieces.__file__)):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _mode_key(indent: int) -> str:
+    return f"line_length={BLACK_LINE_LENGTH - indent} target={BLACK_TARGET}"
+
+
+def _black(source: str, name: str, indent: int = 0) -> str:
+    """black's output for ``source`` as if it stood ``indent`` columns to the right."""
     import black
     from black.mode import Mode, TargetVersion
     from black.parsing import InvalidInput
 
-    mode = Mode(target_versions={TargetVersion[BLACK_TARGET]}, line_length=BLACK_LINE_LENGTH)
+    mode = Mode(
+        target_versions={TargetVersion[BLACK_TARGET]}, line_length=BLACK_LINE_LENGTH - indent
+    )
     try:
         return black.format_str(source, mode=mode)
     except InvalidInput as exc:

@@ -7,7 +7,7 @@ files; meaning (names, patterns, bounds) is derived later, in ``codegen.model.ty
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 # ---------------------------------------------------------------- standard.yaml
@@ -159,8 +159,11 @@ class GatewayDoc:
     batch_limit_clause: str
     body_max_bytes: int
     body_max_bytes_reason: str
-    reply_max_bytes: int
-    reply_max_bytes_reason: str
+    # Absent in editions before the client capped replies (before 2026-12-02): the model
+    # then uses its default (codegen.model.builder.DEFAULT_REPLY_MAX_BYTES). Keyword-only,
+    # so the keys keep their place in the canonical order.
+    reply_max_bytes: int | None = field(default=None, kw_only=True)
+    reply_max_bytes_reason: str | None = field(default=None, kw_only=True)
     reply: tuple[ReplyFieldDoc, ...]
     success_code: str
     status_mapping_note: str

@@ -11,29 +11,30 @@ filled workbooks back.
 
 from __future__ import annotations
 
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING
 
 from codegen.build_cache import generator_digest, key_of, load, store
 from codegen.model.examples import DATETIME
 from codegen.model.types import CodeSet, Field, Model, Record
+from codegen.render import xlsx_style
 from codegen.render.xlsx_bytes import restamp, workbook_bytes
 from codegen.render.xlsx_style import (
-    HEADER_FILL,
-    HEADER_FONT,
-    REQUIRED_FILL,
-    REQUIRED_FONT,
     REQUIRED_MARK,
     TEXT_FORMAT,
-    WRAP,
+    column_letter,
     display_width,
     finish_table,
     header,
     put,
     set_widths,
 )
+
+# openpyxl (a tenth of a second to import) is imported when a workbook is built, not when
+# a build whose workbooks all come from the cache imports this module.
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
 
 LIST_SHEET = "代码"
 GUIDE_SHEET = "填写说明"
@@ -85,6 +86,8 @@ def header_text(field: Field) -> str:
 
 
 def template_bytes(model: Model, record: Record, spec_hash: str) -> bytes:
+    from openpyxl import Workbook
+
     workbook = Workbook()
     data = workbook.active
     assert data is not None
@@ -109,7 +112,7 @@ def _list_sheet(workbook: Workbook, record: Record) -> dict[str, str]:
     ws.sheet_state = "hidden"
     refs: dict[str, str] = {}
     for index, cs in enumerate(record.codesets, start=1):
-        letter = get_column_letter(index)
+        letter = column_letter(index)
         put(ws, 1, index, f"{cs.name}（{cs.id}）")
         for row, entry in enumerate(choice_entries(cs), start=2):
             put(ws, row, index, entry)
@@ -126,10 +129,10 @@ def _data_sheet(ws: Worksheet, record: Record, lists: dict[str, str]) -> None:
     header(ws, [header_text(f) for f in record.fields])
     widths = []
     for index, field in enumerate(record.fields, start=1):
-        letter = get_column_letter(index)
+        letter = column_letter(index)
         cell = ws.cell(row=1, column=index)
-        cell.font = REQUIRED_FONT if field.required else HEADER_FONT
-        cell.fill = REQUIRED_FILL if field.required else HEADER_FILL
+        cell.font = xlsx_style.REQUIRED_FONT if field.required else xlsx_style.HEADER_FONT
+        cell.fill = xlsx_style.REQUIRED_FILL if field.required else xlsx_style.HEADER_FILL
         # The column's own format applies to every cell people type into.
         ws.column_dimensions[letter].number_format = NUMBER_FORMATS.get(field.kind, TEXT_FORMAT)
         ws.add_data_validation(_validation(field, letter, lists))
@@ -149,6 +152,8 @@ def _value_width(field: Field) -> int:
 
 
 def _validation(field: Field, letter: str, lists: dict[str, str]) -> DataValidation:
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     if field.kind == "code" and field.codeset is not None:
         validation = DataValidation(type="list", formula1=lists[field.codeset.id], allow_blank=True)
         validation.error = f"请从下拉列表中选择（{field.codeset.name}）。"
@@ -221,7 +226,7 @@ def _guide_sheet(ws: Worksheet, record: Record) -> None:
         else:
             detail = ""
         values = [
-            get_column_letter(row - 1),
+            column_letter(row - 1),
             field.wire_name,
             field.label,
             "是" if field.required else "否",
@@ -230,6 +235,6 @@ def _guide_sheet(ws: Worksheet, record: Record) -> None:
             field.description or None,
         ]
         for column, value in enumerate(values, start=1):
-            put(ws, row, column, value).alignment = WRAP
+            put(ws, row, column, value).alignment = xlsx_style.WRAP
     set_widths(ws, [6, 22, 20, 6, 16, 40, 80])
     finish_table(ws, len(titles), len(record.fields) + 1, freeze="C2")
