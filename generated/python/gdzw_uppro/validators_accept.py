@@ -34,6 +34,12 @@ from .checks import (
     _is_blank,
     _level,
     _not_object,
+    _ok_json,
+    _ok_mobile,
+    _ok_region,
+    _ok_url,
+    _ok_uscc,
+    _ok_zip,
     _required,
     _required_if,
     _too_large,
@@ -269,7 +275,14 @@ def validate_accept(
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 3）
     value = record.get("RowGuid")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_UUID.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_ROW_GUID, value, "字符串"))
@@ -283,7 +296,14 @@ def validate_accept(
 
     # ProjectNo 办件编号 — String(50)，必填（表 3）
     value = record.get("ProjectNo")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_NO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_PROJECT_NO, value, "字符串"))
@@ -299,7 +319,13 @@ def validate_accept(
 
     # CatalogCode 基本编码 — String(12)，可选（表 3）
     value = record.get("CatalogCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CATALOG_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -310,7 +336,13 @@ def validate_accept(
 
     # LocalCatalogCode 地方基本编码 — String(50)，必填（表 3）
     value = record.get("LocalCatalogCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_LOCAL_CATALOG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_LOCAL_CATALOG_CODE, value, "字符串"))
@@ -322,7 +354,13 @@ def validate_accept(
 
     # TaskCode 实施编码 — String(36)，可选（表 3）
     value = record.get("TaskCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 36
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_TASK_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -333,7 +371,13 @@ def validate_accept(
 
     # LocalTaskCode 地方实施编码 — String(50)，必填（表 3）
     value = record.get("LocalTaskCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_LOCAL_TASK_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_LOCAL_TASK_CODE, value, "字符串"))
@@ -345,7 +389,14 @@ def validate_accept(
 
     # TaskHandleItem 业务办理项编码 — String(50)，可选（表 3）
     value = record.get("TaskHandleItem")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_TASK_HANDLE_ITEM.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_TASK_HANDLE_ITEM, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -365,7 +416,13 @@ def validate_accept(
 
     # TaskName 事项名称 — String(1000)，必填（表 3）
     value = record.get("TaskName")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_TASK_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_TASK_NAME, value, "字符串"))
@@ -377,7 +434,9 @@ def validate_accept(
 
     # TaskVersion 事项版本 — Int(10)，必填（表 3）
     value = record.get("TaskVersion")
-    if value is None or value == "":
+    if type(value) is int and -2147483648 <= value <= 2147483647:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_TASK_VERSION))
     elif isinstance(value, bool) or not isinstance(value, int):
         problems.append(_wrong_type(_F_ACCEPT_TASK_VERSION, value, "整数"))
@@ -389,7 +448,13 @@ def validate_accept(
 
     # ApplyerName 申请人名称 — String(100)，必填（表 3）
     value = record.get("ApplyerName")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_APPLYER_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLYER_NAME, value, "字符串"))
@@ -401,7 +466,9 @@ def validate_accept(
 
     # ApplyerType 申请人类型 — String(2)，必填（表 3）
     value = record.get("ApplyerType")
-    if value is None or value == "":
+    if type(value) is str and value in _CODES_SERVICE_OBJECT:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_APPLYER_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLYER_TYPE, value, "字符串"))
@@ -413,7 +480,9 @@ def validate_accept(
 
     # ApplyerPageType 申请人证件类型 — String(70)，必填（表 3）
     value = record.get("ApplyerPageType")
-    if value is None or value == "":
+    if type(value) is str and value in _CODES_CERTIFICATE_TYPE:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_APPLYER_PAGE_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLYER_PAGE_TYPE, value, "字符串"))
@@ -434,7 +503,14 @@ def validate_accept(
 
     # ApplyerPageCode 申请人证件号码 — String(500)，必填（表 3）
     value = record.get("ApplyerPageCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 500
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or "^" not in value)
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_APPLYER_PAGE_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLYER_PAGE_CODE, value, "字符串"))
@@ -448,7 +524,9 @@ def validate_accept(
 
     # ApplyDate 申请时间 — DateTime，必填（表 3）
     value = record.get("ApplyDate")
-    if value is None or value == "":
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_APPLY_DATE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLY_DATE, value, "字符串"))
@@ -460,7 +538,9 @@ def validate_accept(
 
     # ApplyType 申请类型 — String(2)，必填（表 3）
     value = record.get("ApplyType")
-    if value is None or value == "":
+    if type(value) is str and value in _CODES_APPLY_TYPE:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_APPLY_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLY_TYPE, value, "字符串"))
@@ -472,7 +552,13 @@ def validate_accept(
 
     # Legal 法定代表人 — String(100)，可选（表 3）
     value = record.get("Legal")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_LEGAL, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -483,7 +569,13 @@ def validate_accept(
 
     # ContactName 联系人/代理人姓名 — String(100)，可选（表 3）
     value = record.get("ContactName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CONTACT_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -494,7 +586,9 @@ def validate_accept(
 
     # ContactType 联系人/代理人证件类型 — String(6)，可选（表 3）
     value = record.get("ContactType")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if type(value) is str and value in _CODES_CERTIFICATE_TYPE:
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CONTACT_TYPE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -505,7 +599,13 @@ def validate_accept(
 
     # ContactCode 联系人/代理人证件号码 — String(50)，可选（表 3）
     value = record.get("ContactCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CONTACT_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -516,7 +616,14 @@ def validate_accept(
 
     # ContactMobile 联系人手机号码 — String(11)，可选（表 3）
     value = record.get("ContactMobile")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 11
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 2 or _ok_mobile(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CONTACT_MOBILE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -529,7 +636,14 @@ def validate_accept(
 
     # ZipCode 邮编 — String(6)，可选（表 3）
     value = record.get("ZipCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 6
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 2 or _ok_zip(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_ZIP_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -542,7 +656,13 @@ def validate_accept(
 
     # Address 通讯地址 — String(1000)，可选（表 3）
     value = record.get("Address")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_ADDRESS, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -553,7 +673,13 @@ def validate_accept(
 
     # OrgName 受理部门 — String(100)，必填（表 3）
     value = record.get("OrgName")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_ORG_NAME, value, "字符串"))
@@ -565,7 +691,15 @@ def validate_accept(
 
     # OrgCode 受理部门编码 — String(18)，必填（表 3）
     value = record.get("OrgCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_ORG_CODE, value, "字符串"))
@@ -581,7 +715,9 @@ def validate_accept(
 
     # SLZTDM 受理状态代码 — String(2)，必填（表 3）
     value = record.get("SLZTDM")
-    if value is None or value == "":
+    if type(value) is str and value in _CODES_ACCEPTANCE_STATUS:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_ACCEPTANCE_STATUS))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_ACCEPTANCE_STATUS, value, "字符串"))
@@ -595,7 +731,13 @@ def validate_accept(
 
     # BSLYY 不受理原因 — String(2000)，可选（表 3）
     value = record.get("BSLYY")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_REFUSAL_REASON, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -606,7 +748,13 @@ def validate_accept(
 
     # HandleUserName 受理人员 — String(100)，可选（表 3）
     value = record.get("HandleUserName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_HANDLE_USER_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -617,7 +765,9 @@ def validate_accept(
 
     # AcceptDate 受理时间 — DateTime，必填（表 3）
     value = record.get("AcceptDate")
-    if value is None or value == "":
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_ACCEPT_DATE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_ACCEPT_DATE, value, "字符串"))
@@ -629,7 +779,13 @@ def validate_accept(
 
     # AcceptDocNo 受理文书编号 — String(50)，可选（表 3）
     value = record.get("AcceptDocNo")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_ACCEPT_DOC_NO, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -640,7 +796,13 @@ def validate_accept(
 
     # ProjectName 办件摘要 — String(1000)，可选（表 3）
     value = record.get("ProjectName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_PROJECT_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -651,7 +813,9 @@ def validate_accept(
 
     # ProjectType 办件类型 — String(2)，必填（表 3）
     value = record.get("ProjectType")
-    if value is None or value == "":
+    if type(value) is str and value in _CODES_PROJECT_TYPE:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_PROJECT_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_PROJECT_TYPE, value, "字符串"))
@@ -663,7 +827,9 @@ def validate_accept(
 
     # PromiseDate 承诺办结时间 — DateTime，可选（表 3）
     value = record.get("PromiseDate")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_PROMISE_DATE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -674,7 +840,13 @@ def validate_accept(
 
     # TargetOrgName 跨地区办理目标部门 — String(100)，可选（表 3）
     value = record.get("TargetOrgName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_TARGET_ORG_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -685,7 +857,13 @@ def validate_accept(
 
     # ApplyUerIdCode 申请人统一身份认证平台账号 — String(2000)，可选（表 3）
     value = record.get("ApplyUerIdCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_APPLY_USER_ID_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -696,7 +874,13 @@ def validate_accept(
 
     # ContactUserIdCode 联系人统一身份认证平台账号 — String(2000)，可选（表 3）
     value = record.get("ContactUserIdCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CONTACT_USER_ID_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -707,7 +891,15 @@ def validate_accept(
 
     # RegionCode 业务发生所在行政区划代码 — String(12)，必填（表 3）
     value = record.get("RegionCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_REGION_CODE, value, "字符串"))
@@ -725,7 +917,9 @@ def validate_accept(
 
     # ApplyChannel 办理渠道 — String(2)，必填（表 3）
     value = record.get("ApplyChannel")
-    if value is None or value == "":
+    if type(value) is str and value in _CODES_APPLY_CHANNEL:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_APPLY_CHANNEL))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLY_CHANNEL, value, "字符串"))
@@ -737,7 +931,14 @@ def validate_accept(
 
     # ApplyForm 申办表单数据 — String(4000)，可选（表 3）
     value = record.get("ApplyForm")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 4000
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 2 or _ok_json(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_APPLY_FORM, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -750,7 +951,14 @@ def validate_accept(
 
     # DetailURL 查看办件详情URL — String(100)，可选（表 3）
     value = record.get("DetailURL")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 2 or _ok_url(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_DETAIL_URL, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -763,7 +971,14 @@ def validate_accept(
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 3）
     value = record.get("ProjectCo")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 32
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_CO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_PROJECT_CO, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -780,7 +995,13 @@ def validate_accept(
 
     # SystemName 办理本笔业务的系统名称 — String(100)，必填（表 3）
     value = record.get("SystemName")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_SYSTEM_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_SYSTEM_NAME, value, "字符串"))
@@ -792,7 +1013,9 @@ def validate_accept(
 
     # Cd_Operation 同步类型 — String(2)，必填（表 3）
     value = record.get("Cd_Operation")
-    if value is None or value == "":
+    if type(value) is str and value in _CODES_CD_OPERATION:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_CD_OPERATION, value, "字符串"))
@@ -804,7 +1027,9 @@ def validate_accept(
 
     # Cd_Time 同步时间 — DateTime，必填（表 3）
     value = record.get("Cd_Time")
-    if value is None or value == "":
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_CD_TIME, value, "字符串"))
@@ -816,7 +1041,14 @@ def validate_accept(
 
     # Cd_Batch 批次号 — String(50)，必填（表 3）
     value = record.get("Cd_Batch")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_CD_BATCH.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_CD_BATCH, value, "字符串"))
@@ -832,7 +1064,15 @@ def validate_accept(
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 3）
     value = record.get("ProDataRegionCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_PRO_DATA_REGION_CODE, value, "字符串"))
@@ -852,7 +1092,15 @@ def validate_accept(
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 3）
     value = record.get("ProDataOrgCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_PRO_DATA_ORG_CODE, value, "字符串"))
@@ -870,7 +1118,13 @@ def validate_accept(
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 3）
     value = record.get("ProDataOrgName")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_PRO_DATA_ORG_NAME, value, "字符串"))
@@ -882,7 +1136,13 @@ def validate_accept(
 
     # SBLSH 申办流水号 — String(50)，可选（表 3）
     value = record.get("SBLSH")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_APPLICATION_SERIAL_NO, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):

@@ -23,6 +23,8 @@ from .checks import (
     _Field,
     _level,
     _not_object,
+    _ok_region,
+    _ok_uscc,
     _required,
     _too_long,
     _unencodable,
@@ -171,7 +173,14 @@ def validate_correction(
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 13）
     value = record.get("RowGuid")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_UUID.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_ROW_GUID, value, "字符串"))
@@ -185,7 +194,14 @@ def validate_correction(
 
     # ProjectNo 办件编号 — String(50)，必填（表 13）
     value = record.get("ProjectNo")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_NO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_PROJECT_NO, value, "字符串"))
@@ -203,7 +219,9 @@ def validate_correction(
 
     # CorrectionStatus 补正状态 — String(3)，可选（表 13）
     value = record.get("CorrectionStatus")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if type(value) is str and value in _CODES_CORRECTION_STATUS:
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_CORRECTION_STATUS, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -216,7 +234,13 @@ def validate_correction(
 
     # InformerName 补正告知发出人姓名 — String(100)，必填（表 13）
     value = record.get("InformerName")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_INFORMER_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_INFORMER_NAME, value, "字符串"))
@@ -228,7 +252,15 @@ def validate_correction(
 
     # InformRegionCode 补正告知部门所在地行政区划代码 — String(12)，必填（表 13）
     value = record.get("InformRegionCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_INFORM_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_INFORM_REGION_CODE, value, "字符串"))
@@ -251,7 +283,15 @@ def validate_correction(
 
     # InformOrgCode 补正告知部门统一社会信用代码 — String(18)，必填（表 13）
     value = record.get("InformOrgCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_INFORM_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_INFORM_ORG_CODE, value, "字符串"))
@@ -269,7 +309,13 @@ def validate_correction(
 
     # InformOrgName 补正告知的部门名称 — String(400)，必填（表 13）
     value = record.get("InformOrgName")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_INFORM_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_INFORM_ORG_NAME, value, "字符串"))
@@ -281,7 +327,13 @@ def validate_correction(
 
     # CorrectionReason 补正告知原因 — String(2000)，必填（表 13）
     value = record.get("CorrectionReason")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_CORRECTION_REASON))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_CORRECTION_REASON, value, "字符串"))
@@ -293,7 +345,14 @@ def validate_correction(
 
     # BZCLQD 补正材料清单 — String(2000)，必填（表 13）
     value = record.get("BZCLQD")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or ";" not in value)
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_CORRECTION_MATERIAL_LIST))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_CORRECTION_MATERIAL_LIST, value, "字符串"))
@@ -307,7 +366,9 @@ def validate_correction(
 
     # InformTime 补正告知时间 — DateTime，必填（表 13）
     value = record.get("InformTime")
-    if value is None or value == "":
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_INFORM_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_INFORM_TIME, value, "字符串"))
@@ -319,7 +380,9 @@ def validate_correction(
 
     # AcceptTime 补正受理时间 — DateTime，可选（表 13）
     value = record.get("AcceptTime")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_TIME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -330,7 +393,13 @@ def validate_correction(
 
     # AcceptName 补正受理人姓名 — String(100)，可选（表 13）
     value = record.get("AcceptName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -341,7 +410,15 @@ def validate_correction(
 
     # AcceptRegionCode 补正受理部门所在地行政区划代码 — String(12)，可选（表 13）
     value = record.get("AcceptRegionCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_REGION_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -363,7 +440,15 @@ def validate_correction(
 
     # AcceptOrgCode 补正受理部门的组织机构代码 — String(18)，可选（表 13）
     value = record.get("AcceptOrgCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_ORG_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -380,7 +465,13 @@ def validate_correction(
 
     # AcceptOrgName 补正受理的部门名称 — String(400)，可选（表 13）
     value = record.get("AcceptOrgName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_ORG_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -391,7 +482,13 @@ def validate_correction(
 
     # AcceptAddress 补正受理具体地点 — String(400)，可选（表 13）
     value = record.get("AcceptAddress")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_ADDRESS, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -402,7 +499,13 @@ def validate_correction(
 
     # Remark 备注信息 — String(1000)，可选（表 13）
     value = record.get("Remark")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_REMARK, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -413,7 +516,13 @@ def validate_correction(
 
     # ReservNote 备用字段 — String(2000)，可选（表 13）
     value = record.get("ReservNote")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_RESERV_NOTE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -424,7 +533,14 @@ def validate_correction(
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 13）
     value = record.get("ProjectCo")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 32
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_CO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_PROJECT_CO, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -441,7 +557,9 @@ def validate_correction(
 
     # Cd_Operation 同步类型 — String(2)，必填（表 13）
     value = record.get("Cd_Operation")
-    if value is None or value == "":
+    if type(value) is str and value in _CODES_CD_OPERATION:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_CD_OPERATION, value, "字符串"))
@@ -453,7 +571,9 @@ def validate_correction(
 
     # Cd_Time 同步时间 — DateTime，必填（表 13）
     value = record.get("Cd_Time")
-    if value is None or value == "":
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_CD_TIME, value, "字符串"))
@@ -465,7 +585,14 @@ def validate_correction(
 
     # Cd_Batch 批次号 — String(50)，必填（表 13）
     value = record.get("Cd_Batch")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_CD_BATCH.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_CD_BATCH, value, "字符串"))
@@ -481,7 +608,15 @@ def validate_correction(
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 13）
     value = record.get("ProDataRegionCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_PRO_DATA_REGION_CODE, value, "字符串"))
@@ -504,7 +639,15 @@ def validate_correction(
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 13）
     value = record.get("ProDataOrgCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_PRO_DATA_ORG_CODE, value, "字符串"))
@@ -522,7 +665,13 @@ def validate_correction(
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 13）
     value = record.get("ProDataOrgName")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_PRO_DATA_ORG_NAME, value, "字符串"))

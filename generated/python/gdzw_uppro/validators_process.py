@@ -23,6 +23,8 @@ from .checks import (
     _is_blank,
     _level,
     _not_object,
+    _ok_region,
+    _ok_uscc,
     _required,
     _required_if,
     _too_long,
@@ -156,7 +158,14 @@ def validate_process(
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 5）
     value = record.get("RowGuid")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_UUID.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_ROW_GUID, value, "字符串"))
@@ -170,7 +179,14 @@ def validate_process(
 
     # ProjectNo 办件编号 — String(50)，必填（表 5）
     value = record.get("ProjectNo")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_NO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_PROJECT_NO, value, "字符串"))
@@ -186,7 +202,9 @@ def validate_process(
 
     # EventName 业务动作 — String(2)，必填（表 5）
     value = record.get("EventName")
-    if value is None or value == "":
+    if type(value) is str and value in _CODES_EVENT_NAME:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_EVENT_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_EVENT_NAME, value, "字符串"))
@@ -210,7 +228,15 @@ def validate_process(
 
     # RegionCode 办理部门所在地行政区划代码 — String(12)，必填（表 5）
     value = record.get("RegionCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_REGION_CODE, value, "字符串"))
@@ -230,7 +256,15 @@ def validate_process(
 
     # OrgCode 办理部门统一社会信用代码 — String(18)，必填（表 5）
     value = record.get("OrgCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_ORG_CODE, value, "字符串"))
@@ -246,7 +280,13 @@ def validate_process(
 
     # OrgName 办理部门名称 — String(400)，必填（表 5）
     value = record.get("OrgName")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_ORG_NAME, value, "字符串"))
@@ -258,7 +298,13 @@ def validate_process(
 
     # HandleUserName 办理人姓名 — String(100)，必填（表 5）
     value = record.get("HandleUserName")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_HANDLE_USER_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_HANDLE_USER_NAME, value, "字符串"))
@@ -270,7 +316,13 @@ def validate_process(
 
     # HandleUserIdCode 办理人统一身份认证平台账号 — String(50)，可选（表 5）
     value = record.get("HandleUserIdCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_PROCESS_HANDLE_USER_ID_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -281,7 +333,9 @@ def validate_process(
 
     # EventStartTime 环节开始时间 — DateTime，必填（表 5）
     value = record.get("EventStartTime")
-    if value is None or value == "":
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_EVENT_START_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_EVENT_START_TIME, value, "字符串"))
@@ -293,7 +347,9 @@ def validate_process(
 
     # EventEndTime 环节结束时间 — DateTime，可选（表 5）
     value = record.get("EventEndTime")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_PROCESS_EVENT_END_TIME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -304,7 +360,13 @@ def validate_process(
 
     # HandleExplain 办理意见 — String(2000)，可选（表 5）
     value = record.get("HandleExplain")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_PROCESS_HANDLE_EXPLAIN, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -315,7 +377,13 @@ def validate_process(
 
     # Remark 备注 — String(1000)，可选（表 5）
     value = record.get("Remark")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_PROCESS_REMARK, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -326,7 +394,14 @@ def validate_process(
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 5）
     value = record.get("ProjectCo")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 32
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_CO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_PROCESS_PROJECT_CO, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -343,7 +418,13 @@ def validate_process(
 
     # SystemName 办理本笔业务的系统名称 — String(100)，必填（表 5）
     value = record.get("SystemName")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_SYSTEM_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_SYSTEM_NAME, value, "字符串"))
@@ -355,7 +436,9 @@ def validate_process(
 
     # Cd_Operation 同步类型 — String(2)，必填（表 5）
     value = record.get("Cd_Operation")
-    if value is None or value == "":
+    if type(value) is str and value in _CODES_CD_OPERATION:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_CD_OPERATION, value, "字符串"))
@@ -367,7 +450,9 @@ def validate_process(
 
     # Cd_Time 同步时间 — DateTime，必填（表 5）
     value = record.get("Cd_Time")
-    if value is None or value == "":
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_CD_TIME, value, "字符串"))
@@ -379,7 +464,14 @@ def validate_process(
 
     # Cd_Batch 批次号 — String(50)，必填（表 5）
     value = record.get("Cd_Batch")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_CD_BATCH.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_CD_BATCH, value, "字符串"))
@@ -395,7 +487,15 @@ def validate_process(
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 5）
     value = record.get("ProDataRegionCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_PRO_DATA_REGION_CODE, value, "字符串"))
@@ -418,7 +518,15 @@ def validate_process(
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 5）
     value = record.get("ProDataOrgCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_PRO_DATA_ORG_CODE, value, "字符串"))
@@ -436,7 +544,13 @@ def validate_process(
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 5）
     value = record.get("ProDataOrgName")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_PRO_DATA_ORG_NAME, value, "字符串"))

@@ -27,6 +27,10 @@ from .checks import (
     _is_blank,
     _level,
     _not_object,
+    _ok_currency,
+    _ok_non_negative,
+    _ok_region,
+    _ok_uscc,
     _required,
     _required_if,
     _too_large,
@@ -175,7 +179,14 @@ def validate_specialprocedure(
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 9）
     value = record.get("RowGuid")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_UUID.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_ROW_GUID, value, "字符串"))
@@ -191,7 +202,14 @@ def validate_specialprocedure(
 
     # ProjectNo 办件编号 — String(50)，必填（表 9）
     value = record.get("ProjectNo")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_NO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_PROJECT_NO, value, "字符串"))
@@ -209,7 +227,9 @@ def validate_specialprocedure(
 
     # SpecialType 特别程序种类 — String(2)，必填（表 9）
     value = record.get("SpecialType")
-    if value is None or value == "":
+    if type(value) is str and value in _CODES_SPECIAL_TYPE:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_SPECIAL_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_SPECIAL_TYPE, value, "字符串"))
@@ -223,7 +243,13 @@ def validate_specialprocedure(
 
     # SpecialName 特别程序种类名称 — String(1000)，必填（表 9）
     value = record.get("SpecialName")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_SPECIAL_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_SPECIAL_NAME, value, "字符串"))
@@ -235,7 +261,9 @@ def validate_specialprocedure(
 
     # SpecialTime 特别程序开始时间 — DateTime，必填（表 9）
     value = record.get("SpecialTime")
-    if value is None or value == "":
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_SPECIAL_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_SPECIAL_TIME, value, "字符串"))
@@ -247,7 +275,13 @@ def validate_specialprocedure(
 
     # SpecialReason 特别程序启动理由或依据 — String(2000)，必填（表 9）
     value = record.get("SpecialReason")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_SPECIAL_REASON))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_SPECIAL_REASON, value, "字符串"))
@@ -259,7 +293,13 @@ def validate_specialprocedure(
 
     # ApplierUserName 申请人 — String(100)，可选（表 9）
     value = record.get("ApplierUserName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_APPLIER_USER_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -270,7 +310,9 @@ def validate_specialprocedure(
 
     # EndTime 特别程序结束时间 — DateTime，可选（表 9）
     value = record.get("EndTime")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_END_TIME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -281,7 +323,13 @@ def validate_specialprocedure(
 
     # Result 特别程序结果 — String(2000)，可选（表 9）
     value = record.get("Result")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_RESULT, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -292,7 +340,13 @@ def validate_specialprocedure(
 
     # SpecialExplain 特别程序办理意见 — String(2000)，可选（表 9）
     value = record.get("SpecialExplain")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_SPECIAL_EXPLAIN, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -303,7 +357,13 @@ def validate_specialprocedure(
 
     # HandleUser 办理人 — String(100)，可选（表 9）
     value = record.get("HandleUser")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_HANDLE_USER, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -314,7 +374,13 @@ def validate_specialprocedure(
 
     # Remark 备注 — String(1000)，可选（表 9）
     value = record.get("Remark")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_REMARK, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -325,7 +391,13 @@ def validate_specialprocedure(
 
     # Charge 特别程序收费金额 — Double(16)，可选（表 9）
     value = record.get("Charge")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        (type(value) is float or type(value) is int)
+        and -9999999999999999 <= value <= 9999999999999999
+        and (level < 2 or _ok_non_negative(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_CHARGE, value, "数值"))
         else:
@@ -340,7 +412,15 @@ def validate_specialprocedure(
 
     # MonetaryUnitCode 特别程序金额单位代码 — String(3)，可选（表 9）
     value = record.get("MonetaryUnitCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 3
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_CURRENCY_CODE.fullmatch(value))
+        and (level < 2 or _ok_currency(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_MONETARY_UNIT_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -362,7 +442,14 @@ def validate_specialprocedure(
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 9）
     value = record.get("ProjectCo")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    if (
+        type(value) is str
+        and 0 < len(value) <= 32
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_CO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_PROJECT_CO, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -382,7 +469,9 @@ def validate_specialprocedure(
 
     # Cd_Operation 同步类型 — String(2)，必填（表 9）
     value = record.get("Cd_Operation")
-    if value is None or value == "":
+    if type(value) is str and value in _CODES_CD_OPERATION:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_CD_OPERATION, value, "字符串"))
@@ -396,7 +485,9 @@ def validate_specialprocedure(
 
     # Cd_Time 同步时间 — DateTime，必填（表 9）
     value = record.get("Cd_Time")
-    if value is None or value == "":
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_CD_TIME, value, "字符串"))
@@ -408,7 +499,14 @@ def validate_specialprocedure(
 
     # Cd_Batch 批次号 — String(50)，必填（表 9）
     value = record.get("Cd_Batch")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_CD_BATCH.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_CD_BATCH, value, "字符串"))
@@ -426,7 +524,15 @@ def validate_specialprocedure(
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 9）
     value = record.get("ProDataRegionCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_PRO_DATA_REGION_CODE, value, "字符串"))
@@ -449,7 +555,15 @@ def validate_specialprocedure(
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 9）
     value = record.get("ProDataOrgCode")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_PRO_DATA_ORG_CODE, value, "字符串"))
@@ -469,7 +583,13 @@ def validate_specialprocedure(
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 9）
     value = record.get("ProDataOrgName")
-    if value is None or value == "":
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_PRO_DATA_ORG_NAME, value, "字符串"))
@@ -481,7 +601,9 @@ def validate_specialprocedure(
 
     # TBCXSX 特别程序时限 — Int(10)，必填（表 9）
     value = record.get("TBCXSX")
-    if value is None or value == "":
+    if type(value) is int and -2147483648 <= value <= 2147483647:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_TIME_LIMIT))
     elif isinstance(value, bool) or not isinstance(value, int):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_TIME_LIMIT, value, "整数"))
@@ -493,7 +615,9 @@ def validate_specialprocedure(
 
     # TBCXSXDW 特别程序时限单位 — String(2)，必填（表 9）
     value = record.get("TBCXSXDW")
-    if value is None or value == "":
+    if type(value) is str and value in _CODES_TIME_LIMIT_UNIT:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_TIME_LIMIT_UNIT))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_TIME_LIMIT_UNIT, value, "字符串"))
