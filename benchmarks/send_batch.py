@@ -98,7 +98,15 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     # (category, substrings of a cProfile entry's file name or function name), first match wins
     (
         "validation",
-        ("validators.py", "domains.py", "problems.py", "normalize.py", "_check_records"),
+        (
+            "validators",  # validators.py and each record type's validators_<key>.py
+            "checks.py",
+            "domains.py",
+            "problems.py",
+            "normalize.py",
+            "_check_records",
+            "_unencodable",
+        ),
     ),
     ("JSON encoding", ("json/encoder.py", "_json.encode", "'_json.Encoder'", "c_make_encoder")),
     ("JSON decoding", ("json/decoder.py", "json/__init__.py", "_json.scanner", "scan_once")),
