@@ -266,6 +266,7 @@ def validate_accept(
     if data is None:
         return [_not_object(_ACCEPT_RECORD, record)]
     record = data
+    get = data.get  # bound once: every field reads through it
     problems: list[Problem] = []
     if not data.keys() <= _ACCEPT_FIELDS:
         for key in data:
@@ -274,7 +275,7 @@ def validate_accept(
     value: object
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 3）
-    value = record.get("RowGuid")
+    value = get("RowGuid")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -295,7 +296,7 @@ def validate_accept(
             problems.append(_bad_format(_F_ACCEPT_ROW_GUID, value, _FORMAT_UUID, "format:uuid"))
 
     # ProjectNo 办件编号 — String(50)，必填（表 3）
-    value = record.get("ProjectNo")
+    value = get("ProjectNo")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -318,7 +319,7 @@ def validate_accept(
             )
 
     # CatalogCode 基本编码 — String(12)，可选（表 3）
-    value = record.get("CatalogCode")
+    value = get("CatalogCode")
     if (
         type(value) is str
         and 0 < len(value) <= 12
@@ -335,7 +336,7 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_CATALOG_CODE, value, 12, utf8))
 
     # LocalCatalogCode 地方基本编码 — String(50)，必填（表 3）
-    value = record.get("LocalCatalogCode")
+    value = get("LocalCatalogCode")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -353,7 +354,7 @@ def validate_accept(
             problems.append(_too_long(_F_ACCEPT_LOCAL_CATALOG_CODE, value, 50, utf8))
 
     # TaskCode 实施编码 — String(36)，可选（表 3）
-    value = record.get("TaskCode")
+    value = get("TaskCode")
     if (
         type(value) is str
         and 0 < len(value) <= 36
@@ -370,7 +371,7 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_TASK_CODE, value, 36, utf8))
 
     # LocalTaskCode 地方实施编码 — String(50)，必填（表 3）
-    value = record.get("LocalTaskCode")
+    value = get("LocalTaskCode")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -388,7 +389,7 @@ def validate_accept(
             problems.append(_too_long(_F_ACCEPT_LOCAL_TASK_CODE, value, 50, utf8))
 
     # TaskHandleItem 业务办理项编码 — String(50)，可选（表 3）
-    value = record.get("TaskHandleItem")
+    value = get("TaskHandleItem")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -415,7 +416,7 @@ def validate_accept(
                 )
 
     # TaskName 事项名称 — String(1000)，必填（表 3）
-    value = record.get("TaskName")
+    value = get("TaskName")
     if (
         type(value) is str
         and 0 < len(value) <= 1000
@@ -433,7 +434,7 @@ def validate_accept(
             problems.append(_too_long(_F_ACCEPT_TASK_NAME, value, 1000, utf8))
 
     # TaskVersion 事项版本 — Int(10)，必填（表 3）
-    value = record.get("TaskVersion")
+    value = get("TaskVersion")
     if type(value) is int and -2147483648 <= value <= 2147483647:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -447,7 +448,7 @@ def validate_accept(
             problems.append(_too_large(_F_ACCEPT_TASK_VERSION, value, 2147483647))
 
     # ApplyerName 申请人名称 — String(100)，必填（表 3）
-    value = record.get("ApplyerName")
+    value = get("ApplyerName")
     if (
         type(value) is str
         and 0 < len(value) <= 100
@@ -465,7 +466,7 @@ def validate_accept(
             problems.append(_too_long(_F_ACCEPT_APPLYER_NAME, value, 100, utf8))
 
     # ApplyerType 申请人类型 — String(2)，必填（表 3）
-    value = record.get("ApplyerType")
+    value = get("ApplyerType")
     if type(value) is str and value in _CODES_SERVICE_OBJECT:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -479,7 +480,7 @@ def validate_accept(
             problems.append(_bad_code(_F_ACCEPT_APPLYER_TYPE, value, _CODESET_SERVICE_OBJECT))
 
     # ApplyerPageType 申请人证件类型 — String(70)，必填（表 3）
-    value = record.get("ApplyerPageType")
+    value = get("ApplyerPageType")
     if type(value) is str and value in _CODES_CERTIFICATE_TYPE:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -502,7 +503,7 @@ def validate_accept(
         )
 
     # ApplyerPageCode 申请人证件号码 — String(500)，必填（表 3）
-    value = record.get("ApplyerPageCode")
+    value = get("ApplyerPageCode")
     if (
         type(value) is str
         and 0 < len(value) <= 500
@@ -523,7 +524,7 @@ def validate_accept(
             _check_parts(problems, _F_ACCEPT_APPLYER_PAGE_CODE, value, "^", None, None)
 
     # ApplyDate 申请时间 — DateTime，必填（表 3）
-    value = record.get("ApplyDate")
+    value = get("ApplyDate")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -537,7 +538,7 @@ def validate_accept(
             problems.append(_bad_datetime(_F_ACCEPT_APPLY_DATE, value))
 
     # ApplyType 申请类型 — String(2)，必填（表 3）
-    value = record.get("ApplyType")
+    value = get("ApplyType")
     if type(value) is str and value in _CODES_APPLY_TYPE:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -551,7 +552,7 @@ def validate_accept(
             problems.append(_bad_code(_F_ACCEPT_APPLY_TYPE, value, _CODESET_APPLY_TYPE))
 
     # Legal 法定代表人 — String(100)，可选（表 3）
-    value = record.get("Legal")
+    value = get("Legal")
     if (
         type(value) is str
         and 0 < len(value) <= 100
@@ -568,7 +569,7 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_LEGAL, value, 100, utf8))
 
     # ContactName 联系人/代理人姓名 — String(100)，可选（表 3）
-    value = record.get("ContactName")
+    value = get("ContactName")
     if (
         type(value) is str
         and 0 < len(value) <= 100
@@ -585,7 +586,7 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_CONTACT_NAME, value, 100, utf8))
 
     # ContactType 联系人/代理人证件类型 — String(6)，可选（表 3）
-    value = record.get("ContactType")
+    value = get("ContactType")
     if type(value) is str and value in _CODES_CERTIFICATE_TYPE:
         pass  # the fast path: surely no problem
     elif value is not None and value != "":  # null and "" are absent for an optional field
@@ -598,7 +599,7 @@ def validate_accept(
                 problems.append(_bad_code(_F_ACCEPT_CONTACT_TYPE, value, _CODESET_CERTIFICATE_TYPE))
 
     # ContactCode 联系人/代理人证件号码 — String(50)，可选（表 3）
-    value = record.get("ContactCode")
+    value = get("ContactCode")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -615,7 +616,7 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_CONTACT_CODE, value, 50, utf8))
 
     # ContactMobile 联系人手机号码 — String(11)，可选（表 3）
-    value = record.get("ContactMobile")
+    value = get("ContactMobile")
     if (
         type(value) is str
         and 0 < len(value) <= 11
@@ -635,7 +636,7 @@ def validate_accept(
                 _check_mobile(problems, _F_ACCEPT_CONTACT_MOBILE, value)
 
     # ZipCode 邮编 — String(6)，可选（表 3）
-    value = record.get("ZipCode")
+    value = get("ZipCode")
     if (
         type(value) is str
         and 0 < len(value) <= 6
@@ -655,7 +656,7 @@ def validate_accept(
                 _check_zip(problems, _F_ACCEPT_ZIP_CODE, value)
 
     # Address 通讯地址 — String(1000)，可选（表 3）
-    value = record.get("Address")
+    value = get("Address")
     if (
         type(value) is str
         and 0 < len(value) <= 1000
@@ -672,7 +673,7 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_ADDRESS, value, 1000, utf8))
 
     # OrgName 受理部门 — String(100)，必填（表 3）
-    value = record.get("OrgName")
+    value = get("OrgName")
     if (
         type(value) is str
         and 0 < len(value) <= 100
@@ -690,7 +691,7 @@ def validate_accept(
             problems.append(_too_long(_F_ACCEPT_ORG_NAME, value, 100, utf8))
 
     # OrgCode 受理部门编码 — String(18)，必填（表 3）
-    value = record.get("OrgCode")
+    value = get("OrgCode")
     if (
         type(value) is str
         and 0 < len(value) <= 18
@@ -714,7 +715,7 @@ def validate_accept(
             _check_uscc(problems, _F_ACCEPT_ORG_CODE, value)
 
     # SLZTDM 受理状态代码 — String(2)，必填（表 3）
-    value = record.get("SLZTDM")
+    value = get("SLZTDM")
     if type(value) is str and value in _CODES_ACCEPTANCE_STATUS:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -730,7 +731,7 @@ def validate_accept(
             )
 
     # BSLYY 不受理原因 — String(2000)，可选（表 3）
-    value = record.get("BSLYY")
+    value = get("BSLYY")
     if (
         type(value) is str
         and 0 < len(value) <= 2000
@@ -747,7 +748,7 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_REFUSAL_REASON, value, 2000, utf8))
 
     # HandleUserName 受理人员 — String(100)，可选（表 3）
-    value = record.get("HandleUserName")
+    value = get("HandleUserName")
     if (
         type(value) is str
         and 0 < len(value) <= 100
@@ -764,7 +765,7 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_HANDLE_USER_NAME, value, 100, utf8))
 
     # AcceptDate 受理时间 — DateTime，必填（表 3）
-    value = record.get("AcceptDate")
+    value = get("AcceptDate")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -778,7 +779,7 @@ def validate_accept(
             problems.append(_bad_datetime(_F_ACCEPT_ACCEPT_DATE, value))
 
     # AcceptDocNo 受理文书编号 — String(50)，可选（表 3）
-    value = record.get("AcceptDocNo")
+    value = get("AcceptDocNo")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -795,7 +796,7 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_ACCEPT_DOC_NO, value, 50, utf8))
 
     # ProjectName 办件摘要 — String(1000)，可选（表 3）
-    value = record.get("ProjectName")
+    value = get("ProjectName")
     if (
         type(value) is str
         and 0 < len(value) <= 1000
@@ -812,7 +813,7 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_PROJECT_NAME, value, 1000, utf8))
 
     # ProjectType 办件类型 — String(2)，必填（表 3）
-    value = record.get("ProjectType")
+    value = get("ProjectType")
     if type(value) is str and value in _CODES_PROJECT_TYPE:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -826,7 +827,7 @@ def validate_accept(
             problems.append(_bad_code(_F_ACCEPT_PROJECT_TYPE, value, _CODESET_PROJECT_TYPE))
 
     # PromiseDate 承诺办结时间 — DateTime，可选（表 3）
-    value = record.get("PromiseDate")
+    value = get("PromiseDate")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is not None and value != "":  # null and "" are absent for an optional field
@@ -839,7 +840,7 @@ def validate_accept(
                 problems.append(_bad_datetime(_F_ACCEPT_PROMISE_DATE, value))
 
     # TargetOrgName 跨地区办理目标部门 — String(100)，可选（表 3）
-    value = record.get("TargetOrgName")
+    value = get("TargetOrgName")
     if (
         type(value) is str
         and 0 < len(value) <= 100
@@ -856,7 +857,7 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_TARGET_ORG_NAME, value, 100, utf8))
 
     # ApplyUerIdCode 申请人统一身份认证平台账号 — String(2000)，可选（表 3）
-    value = record.get("ApplyUerIdCode")
+    value = get("ApplyUerIdCode")
     if (
         type(value) is str
         and 0 < len(value) <= 2000
@@ -873,7 +874,7 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_APPLY_USER_ID_CODE, value, 2000, utf8))
 
     # ContactUserIdCode 联系人统一身份认证平台账号 — String(2000)，可选（表 3）
-    value = record.get("ContactUserIdCode")
+    value = get("ContactUserIdCode")
     if (
         type(value) is str
         and 0 < len(value) <= 2000
@@ -890,7 +891,7 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_CONTACT_USER_ID_CODE, value, 2000, utf8))
 
     # RegionCode 业务发生所在行政区划代码 — String(12)，必填（表 3）
-    value = record.get("RegionCode")
+    value = get("RegionCode")
     if (
         type(value) is str
         and 0 < len(value) <= 12
@@ -916,7 +917,7 @@ def validate_accept(
             _check_region(problems, _F_ACCEPT_REGION_CODE, value)
 
     # ApplyChannel 办理渠道 — String(2)，必填（表 3）
-    value = record.get("ApplyChannel")
+    value = get("ApplyChannel")
     if type(value) is str and value in _CODES_APPLY_CHANNEL:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -930,7 +931,7 @@ def validate_accept(
             problems.append(_bad_code(_F_ACCEPT_APPLY_CHANNEL, value, _CODESET_APPLY_CHANNEL))
 
     # ApplyForm 申办表单数据 — String(4000)，可选（表 3）
-    value = record.get("ApplyForm")
+    value = get("ApplyForm")
     if (
         type(value) is str
         and 0 < len(value) <= 4000
@@ -950,7 +951,7 @@ def validate_accept(
                 _check_json(problems, _F_ACCEPT_APPLY_FORM, value)
 
     # DetailURL 查看办件详情URL — String(100)，可选（表 3）
-    value = record.get("DetailURL")
+    value = get("DetailURL")
     if (
         type(value) is str
         and 0 < len(value) <= 100
@@ -970,7 +971,7 @@ def validate_accept(
                 _check_url(problems, _F_ACCEPT_DETAIL_URL, value)
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 3）
-    value = record.get("ProjectCo")
+    value = get("ProjectCo")
     if (
         type(value) is str
         and 0 < len(value) <= 32
@@ -994,7 +995,7 @@ def validate_accept(
                 )
 
     # SystemName 办理本笔业务的系统名称 — String(100)，必填（表 3）
-    value = record.get("SystemName")
+    value = get("SystemName")
     if (
         type(value) is str
         and 0 < len(value) <= 100
@@ -1012,7 +1013,7 @@ def validate_accept(
             problems.append(_too_long(_F_ACCEPT_SYSTEM_NAME, value, 100, utf8))
 
     # Cd_Operation 同步类型 — String(2)，必填（表 3）
-    value = record.get("Cd_Operation")
+    value = get("Cd_Operation")
     if type(value) is str and value in _CODES_CD_OPERATION:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -1026,7 +1027,7 @@ def validate_accept(
             problems.append(_bad_code(_F_ACCEPT_CD_OPERATION, value, _CODESET_CD_OPERATION))
 
     # Cd_Time 同步时间 — DateTime，必填（表 3）
-    value = record.get("Cd_Time")
+    value = get("Cd_Time")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -1040,7 +1041,7 @@ def validate_accept(
             problems.append(_bad_datetime(_F_ACCEPT_CD_TIME, value))
 
     # Cd_Batch 批次号 — String(50)，必填（表 3）
-    value = record.get("Cd_Batch")
+    value = get("Cd_Batch")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -1063,7 +1064,7 @@ def validate_accept(
             )
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 3）
-    value = record.get("ProDataRegionCode")
+    value = get("ProDataRegionCode")
     if (
         type(value) is str
         and 0 < len(value) <= 12
@@ -1091,7 +1092,7 @@ def validate_accept(
             _check_region(problems, _F_ACCEPT_PRO_DATA_REGION_CODE, value)
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 3）
-    value = record.get("ProDataOrgCode")
+    value = get("ProDataOrgCode")
     if (
         type(value) is str
         and 0 < len(value) <= 18
@@ -1117,7 +1118,7 @@ def validate_accept(
             _check_uscc(problems, _F_ACCEPT_PRO_DATA_ORG_CODE, value)
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 3）
-    value = record.get("ProDataOrgName")
+    value = get("ProDataOrgName")
     if (
         type(value) is str
         and 0 < len(value) <= 400
@@ -1135,7 +1136,7 @@ def validate_accept(
             problems.append(_too_long(_F_ACCEPT_PRO_DATA_ORG_NAME, value, 400, utf8))
 
     # SBLSH 申办流水号 — String(50)，可选（表 3）
-    value = record.get("SBLSH")
+    value = get("SBLSH")
     if (
         type(value) is str
         and 0 < len(value) <= 50

@@ -164,6 +164,7 @@ def validate_correction(
     if data is None:
         return [_not_object(_CORRECTION_RECORD, record)]
     record = data
+    get = data.get  # bound once: every field reads through it
     problems: list[Problem] = []
     if not data.keys() <= _CORRECTION_FIELDS:
         for key in data:
@@ -172,7 +173,7 @@ def validate_correction(
     value: object
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 13）
-    value = record.get("RowGuid")
+    value = get("RowGuid")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -193,7 +194,7 @@ def validate_correction(
             problems.append(_bad_format(_F_CORRECTION_ROW_GUID, value, _FORMAT_UUID, "format:uuid"))
 
     # ProjectNo 办件编号 — String(50)，必填（表 13）
-    value = record.get("ProjectNo")
+    value = get("ProjectNo")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -218,7 +219,7 @@ def validate_correction(
             )
 
     # CorrectionStatus 补正状态 — String(3)，可选（表 13）
-    value = record.get("CorrectionStatus")
+    value = get("CorrectionStatus")
     if type(value) is str and value in _CODES_CORRECTION_STATUS:
         pass  # the fast path: surely no problem
     elif value is not None and value != "":  # null and "" are absent for an optional field
@@ -233,7 +234,7 @@ def validate_correction(
                 )
 
     # InformerName 补正告知发出人姓名 — String(100)，必填（表 13）
-    value = record.get("InformerName")
+    value = get("InformerName")
     if (
         type(value) is str
         and 0 < len(value) <= 100
@@ -251,7 +252,7 @@ def validate_correction(
             problems.append(_too_long(_F_CORRECTION_INFORMER_NAME, value, 100, utf8))
 
     # InformRegionCode 补正告知部门所在地行政区划代码 — String(12)，必填（表 13）
-    value = record.get("InformRegionCode")
+    value = get("InformRegionCode")
     if (
         type(value) is str
         and 0 < len(value) <= 12
@@ -282,7 +283,7 @@ def validate_correction(
             _check_region(problems, _F_CORRECTION_INFORM_REGION_CODE, value)
 
     # InformOrgCode 补正告知部门统一社会信用代码 — String(18)，必填（表 13）
-    value = record.get("InformOrgCode")
+    value = get("InformOrgCode")
     if (
         type(value) is str
         and 0 < len(value) <= 18
@@ -308,7 +309,7 @@ def validate_correction(
             _check_uscc(problems, _F_CORRECTION_INFORM_ORG_CODE, value)
 
     # InformOrgName 补正告知的部门名称 — String(400)，必填（表 13）
-    value = record.get("InformOrgName")
+    value = get("InformOrgName")
     if (
         type(value) is str
         and 0 < len(value) <= 400
@@ -326,7 +327,7 @@ def validate_correction(
             problems.append(_too_long(_F_CORRECTION_INFORM_ORG_NAME, value, 400, utf8))
 
     # CorrectionReason 补正告知原因 — String(2000)，必填（表 13）
-    value = record.get("CorrectionReason")
+    value = get("CorrectionReason")
     if (
         type(value) is str
         and 0 < len(value) <= 2000
@@ -344,7 +345,7 @@ def validate_correction(
             problems.append(_too_long(_F_CORRECTION_CORRECTION_REASON, value, 2000, utf8))
 
     # BZCLQD 补正材料清单 — String(2000)，必填（表 13）
-    value = record.get("BZCLQD")
+    value = get("BZCLQD")
     if (
         type(value) is str
         and 0 < len(value) <= 2000
@@ -365,7 +366,7 @@ def validate_correction(
             _check_parts(problems, _F_CORRECTION_CORRECTION_MATERIAL_LIST, value, ";", None, None)
 
     # InformTime 补正告知时间 — DateTime，必填（表 13）
-    value = record.get("InformTime")
+    value = get("InformTime")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -379,7 +380,7 @@ def validate_correction(
             problems.append(_bad_datetime(_F_CORRECTION_INFORM_TIME, value))
 
     # AcceptTime 补正受理时间 — DateTime，可选（表 13）
-    value = record.get("AcceptTime")
+    value = get("AcceptTime")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is not None and value != "":  # null and "" are absent for an optional field
@@ -392,7 +393,7 @@ def validate_correction(
                 problems.append(_bad_datetime(_F_CORRECTION_ACCEPT_TIME, value))
 
     # AcceptName 补正受理人姓名 — String(100)，可选（表 13）
-    value = record.get("AcceptName")
+    value = get("AcceptName")
     if (
         type(value) is str
         and 0 < len(value) <= 100
@@ -409,7 +410,7 @@ def validate_correction(
                 problems.append(_too_long(_F_CORRECTION_ACCEPT_NAME, value, 100, utf8))
 
     # AcceptRegionCode 补正受理部门所在地行政区划代码 — String(12)，可选（表 13）
-    value = record.get("AcceptRegionCode")
+    value = get("AcceptRegionCode")
     if (
         type(value) is str
         and 0 < len(value) <= 12
@@ -439,7 +440,7 @@ def validate_correction(
                 _check_region(problems, _F_CORRECTION_ACCEPT_REGION_CODE, value)
 
     # AcceptOrgCode 补正受理部门的组织机构代码 — String(18)，可选（表 13）
-    value = record.get("AcceptOrgCode")
+    value = get("AcceptOrgCode")
     if (
         type(value) is str
         and 0 < len(value) <= 18
@@ -464,7 +465,7 @@ def validate_correction(
                 _check_uscc(problems, _F_CORRECTION_ACCEPT_ORG_CODE, value)
 
     # AcceptOrgName 补正受理的部门名称 — String(400)，可选（表 13）
-    value = record.get("AcceptOrgName")
+    value = get("AcceptOrgName")
     if (
         type(value) is str
         and 0 < len(value) <= 400
@@ -481,7 +482,7 @@ def validate_correction(
                 problems.append(_too_long(_F_CORRECTION_ACCEPT_ORG_NAME, value, 400, utf8))
 
     # AcceptAddress 补正受理具体地点 — String(400)，可选（表 13）
-    value = record.get("AcceptAddress")
+    value = get("AcceptAddress")
     if (
         type(value) is str
         and 0 < len(value) <= 400
@@ -498,7 +499,7 @@ def validate_correction(
                 problems.append(_too_long(_F_CORRECTION_ACCEPT_ADDRESS, value, 400, utf8))
 
     # Remark 备注信息 — String(1000)，可选（表 13）
-    value = record.get("Remark")
+    value = get("Remark")
     if (
         type(value) is str
         and 0 < len(value) <= 1000
@@ -515,7 +516,7 @@ def validate_correction(
                 problems.append(_too_long(_F_CORRECTION_REMARK, value, 1000, utf8))
 
     # ReservNote 备用字段 — String(2000)，可选（表 13）
-    value = record.get("ReservNote")
+    value = get("ReservNote")
     if (
         type(value) is str
         and 0 < len(value) <= 2000
@@ -532,7 +533,7 @@ def validate_correction(
                 problems.append(_too_long(_F_CORRECTION_RESERV_NOTE, value, 2000, utf8))
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 13）
-    value = record.get("ProjectCo")
+    value = get("ProjectCo")
     if (
         type(value) is str
         and 0 < len(value) <= 32
@@ -556,7 +557,7 @@ def validate_correction(
                 )
 
     # Cd_Operation 同步类型 — String(2)，必填（表 13）
-    value = record.get("Cd_Operation")
+    value = get("Cd_Operation")
     if type(value) is str and value in _CODES_CD_OPERATION:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -570,7 +571,7 @@ def validate_correction(
             problems.append(_bad_code(_F_CORRECTION_CD_OPERATION, value, _CODESET_CD_OPERATION))
 
     # Cd_Time 同步时间 — DateTime，必填（表 13）
-    value = record.get("Cd_Time")
+    value = get("Cd_Time")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -584,7 +585,7 @@ def validate_correction(
             problems.append(_bad_datetime(_F_CORRECTION_CD_TIME, value))
 
     # Cd_Batch 批次号 — String(50)，必填（表 13）
-    value = record.get("Cd_Batch")
+    value = get("Cd_Batch")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -607,7 +608,7 @@ def validate_correction(
             )
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 13）
-    value = record.get("ProDataRegionCode")
+    value = get("ProDataRegionCode")
     if (
         type(value) is str
         and 0 < len(value) <= 12
@@ -638,7 +639,7 @@ def validate_correction(
             _check_region(problems, _F_CORRECTION_PRO_DATA_REGION_CODE, value)
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 13）
-    value = record.get("ProDataOrgCode")
+    value = get("ProDataOrgCode")
     if (
         type(value) is str
         and 0 < len(value) <= 18
@@ -664,7 +665,7 @@ def validate_correction(
             _check_uscc(problems, _F_CORRECTION_PRO_DATA_ORG_CODE, value)
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 13）
-    value = record.get("ProDataOrgName")
+    value = get("ProDataOrgName")
     if (
         type(value) is str
         and 0 < len(value) <= 400

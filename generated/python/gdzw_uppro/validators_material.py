@@ -146,6 +146,7 @@ def validate_material(
     if data is None:
         return [_not_object(_MATERIAL_RECORD, record)]
     record = data
+    get = data.get  # bound once: every field reads through it
     problems: list[Problem] = []
     if not data.keys() <= _MATERIAL_FIELDS:
         for key in data:
@@ -154,7 +155,7 @@ def validate_material(
     value: object
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 11）
-    value = record.get("RowGuid")
+    value = get("RowGuid")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -175,7 +176,7 @@ def validate_material(
             problems.append(_bad_format(_F_MATERIAL_ROW_GUID, value, _FORMAT_UUID, "format:uuid"))
 
     # ProjectNo 办件编号 — String(50)，必填（表 11）
-    value = record.get("ProjectNo")
+    value = get("ProjectNo")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -198,7 +199,7 @@ def validate_material(
             )
 
     # MaterialName 材料名称 — String(200)，必填（表 11）
-    value = record.get("MaterialName")
+    value = get("MaterialName")
     if (
         type(value) is str
         and 0 < len(value) <= 200
@@ -216,7 +217,7 @@ def validate_material(
             problems.append(_too_long(_F_MATERIAL_MATERIAL_NAME, value, 200, utf8))
 
     # HandleSegment 办理环节 — String(50)，必填（表 11）
-    value = record.get("HandleSegment")
+    value = get("HandleSegment")
     if type(value) is str and value in _CODES_HANDLE_SEGMENT:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -230,7 +231,7 @@ def validate_material(
             problems.append(_bad_code(_F_MATERIAL_HANDLE_SEGMENT, value, _CODESET_HANDLE_SEGMENT))
 
     # SubmitType 提交方式 — String(2)，必填（表 11）
-    value = record.get("SubmitType")
+    value = get("SubmitType")
     if type(value) is str and value in _CODES_SUBMIT_RECEIVE_TYPE:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -244,7 +245,7 @@ def validate_material(
             problems.append(_bad_code(_F_MATERIAL_SUBMIT_TYPE, value, _CODESET_SUBMIT_RECEIVE_TYPE))
 
     # MaterialMedium 材料介质 — String(1)，必填（表 11）
-    value = record.get("MaterialMedium")
+    value = get("MaterialMedium")
     if type(value) is str and value in _CODES_MATERIAL_MEDIUM:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -258,7 +259,7 @@ def validate_material(
             problems.append(_bad_code(_F_MATERIAL_MATERIAL_MEDIUM, value, _CODESET_MATERIAL_MEDIUM))
 
     # GetType 收取方式 — String(2)，必填（表 11）
-    value = record.get("GetType")
+    value = get("GetType")
     if type(value) is str and value in _CODES_GET_TYPE:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -272,7 +273,7 @@ def validate_material(
             problems.append(_bad_code(_F_MATERIAL_GET_TYPE, value, _CODESET_GET_TYPE))
 
     # GetTime 收取时间 — DateTime，必填（表 11）
-    value = record.get("GetTime")
+    value = get("GetTime")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -286,7 +287,7 @@ def validate_material(
             problems.append(_bad_datetime(_F_MATERIAL_GET_TIME, value))
 
     # GetNum 收取数量 — String(5)，可选（表 11）
-    value = record.get("GetNum")
+    value = get("GetNum")
     if (
         type(value) is str
         and 0 < len(value) <= 5
@@ -303,7 +304,7 @@ def validate_material(
                 problems.append(_too_long(_F_MATERIAL_GET_NUM, value, 5, utf8))
 
     # MaterialAttachName 附件名称 — String(200)，可选（表 11）
-    value = record.get("MaterialAttachName")
+    value = get("MaterialAttachName")
     if (
         type(value) is str
         and 0 < len(value) <= 200
@@ -320,7 +321,7 @@ def validate_material(
                 problems.append(_too_long(_F_MATERIAL_MATERIAL_ATTACH_NAME, value, 200, utf8))
 
     # Remark 备注 — String(1000)，可选（表 11）
-    value = record.get("Remark")
+    value = get("Remark")
     if (
         type(value) is str
         and 0 < len(value) <= 1000
@@ -337,7 +338,7 @@ def validate_material(
                 problems.append(_too_long(_F_MATERIAL_REMARK, value, 1000, utf8))
 
     # GetMaterialURL 附件获取地址 — String(1000)，可选（表 11）
-    value = record.get("GetMaterialURL")
+    value = get("GetMaterialURL")
     if (
         type(value) is str
         and 0 < len(value) <= 1000
@@ -357,7 +358,7 @@ def validate_material(
                 _check_url(problems, _F_MATERIAL_GET_MATERIAL_URL, value)
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 11）
-    value = record.get("ProjectCo")
+    value = get("ProjectCo")
     if (
         type(value) is str
         and 0 < len(value) <= 32
@@ -381,7 +382,7 @@ def validate_material(
                 )
 
     # Cd_Operation 同步类型 — String(2)，必填（表 11）
-    value = record.get("Cd_Operation")
+    value = get("Cd_Operation")
     if type(value) is str and value in _CODES_CD_OPERATION:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -395,7 +396,7 @@ def validate_material(
             problems.append(_bad_code(_F_MATERIAL_CD_OPERATION, value, _CODESET_CD_OPERATION))
 
     # Cd_Time 同步时间 — DateTime，必填（表 11）
-    value = record.get("Cd_Time")
+    value = get("Cd_Time")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -409,7 +410,7 @@ def validate_material(
             problems.append(_bad_datetime(_F_MATERIAL_CD_TIME, value))
 
     # Cd_Batch 批次号 — String(50)，必填（表 11）
-    value = record.get("Cd_Batch")
+    value = get("Cd_Batch")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -432,7 +433,7 @@ def validate_material(
             )
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 11）
-    value = record.get("ProDataRegionCode")
+    value = get("ProDataRegionCode")
     if (
         type(value) is str
         and 0 < len(value) <= 12
@@ -463,7 +464,7 @@ def validate_material(
             _check_region(problems, _F_MATERIAL_PRO_DATA_REGION_CODE, value)
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 11）
-    value = record.get("ProDataOrgCode")
+    value = get("ProDataOrgCode")
     if (
         type(value) is str
         and 0 < len(value) <= 18
@@ -489,7 +490,7 @@ def validate_material(
             _check_uscc(problems, _F_MATERIAL_PRO_DATA_ORG_CODE, value)
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 11）
-    value = record.get("ProDataOrgName")
+    value = get("ProDataOrgName")
     if (
         type(value) is str
         and 0 < len(value) <= 400

@@ -149,6 +149,7 @@ def validate_process(
     if data is None:
         return [_not_object(_PROCESS_RECORD, record)]
     record = data
+    get = data.get  # bound once: every field reads through it
     problems: list[Problem] = []
     if not data.keys() <= _PROCESS_FIELDS:
         for key in data:
@@ -157,7 +158,7 @@ def validate_process(
     value: object
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 5）
-    value = record.get("RowGuid")
+    value = get("RowGuid")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -178,7 +179,7 @@ def validate_process(
             problems.append(_bad_format(_F_PROCESS_ROW_GUID, value, _FORMAT_UUID, "format:uuid"))
 
     # ProjectNo 办件编号 — String(50)，必填（表 5）
-    value = record.get("ProjectNo")
+    value = get("ProjectNo")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -201,7 +202,7 @@ def validate_process(
             )
 
     # EventName 业务动作 — String(2)，必填（表 5）
-    value = record.get("EventName")
+    value = get("EventName")
     if type(value) is str and value in _CODES_EVENT_NAME:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -215,7 +216,7 @@ def validate_process(
             problems.append(_bad_code(_F_PROCESS_EVENT_NAME, value, _CODESET_EVENT_NAME))
 
     # ProcessName 审批处理环节名称 — String(1000)，必填（表 5）
-    value = record.get("ProcessName")
+    value = get("ProcessName")
     if value is None or value == "":
         problems.append(_required(_F_PROCESS_PROCESS_NAME))
     elif not isinstance(value, str):
@@ -227,7 +228,7 @@ def validate_process(
             problems.append(_bad_code(_F_PROCESS_PROCESS_NAME, value, _CODESET_PROCESS_NAME))
 
     # RegionCode 办理部门所在地行政区划代码 — String(12)，必填（表 5）
-    value = record.get("RegionCode")
+    value = get("RegionCode")
     if (
         type(value) is str
         and 0 < len(value) <= 12
@@ -255,7 +256,7 @@ def validate_process(
             _check_region(problems, _F_PROCESS_REGION_CODE, value)
 
     # OrgCode 办理部门统一社会信用代码 — String(18)，必填（表 5）
-    value = record.get("OrgCode")
+    value = get("OrgCode")
     if (
         type(value) is str
         and 0 < len(value) <= 18
@@ -279,7 +280,7 @@ def validate_process(
             _check_uscc(problems, _F_PROCESS_ORG_CODE, value)
 
     # OrgName 办理部门名称 — String(400)，必填（表 5）
-    value = record.get("OrgName")
+    value = get("OrgName")
     if (
         type(value) is str
         and 0 < len(value) <= 400
@@ -297,7 +298,7 @@ def validate_process(
             problems.append(_too_long(_F_PROCESS_ORG_NAME, value, 400, utf8))
 
     # HandleUserName 办理人姓名 — String(100)，必填（表 5）
-    value = record.get("HandleUserName")
+    value = get("HandleUserName")
     if (
         type(value) is str
         and 0 < len(value) <= 100
@@ -315,7 +316,7 @@ def validate_process(
             problems.append(_too_long(_F_PROCESS_HANDLE_USER_NAME, value, 100, utf8))
 
     # HandleUserIdCode 办理人统一身份认证平台账号 — String(50)，可选（表 5）
-    value = record.get("HandleUserIdCode")
+    value = get("HandleUserIdCode")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -332,7 +333,7 @@ def validate_process(
                 problems.append(_too_long(_F_PROCESS_HANDLE_USER_ID_CODE, value, 50, utf8))
 
     # EventStartTime 环节开始时间 — DateTime，必填（表 5）
-    value = record.get("EventStartTime")
+    value = get("EventStartTime")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -346,7 +347,7 @@ def validate_process(
             problems.append(_bad_datetime(_F_PROCESS_EVENT_START_TIME, value))
 
     # EventEndTime 环节结束时间 — DateTime，可选（表 5）
-    value = record.get("EventEndTime")
+    value = get("EventEndTime")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is not None and value != "":  # null and "" are absent for an optional field
@@ -359,7 +360,7 @@ def validate_process(
                 problems.append(_bad_datetime(_F_PROCESS_EVENT_END_TIME, value))
 
     # HandleExplain 办理意见 — String(2000)，可选（表 5）
-    value = record.get("HandleExplain")
+    value = get("HandleExplain")
     if (
         type(value) is str
         and 0 < len(value) <= 2000
@@ -376,7 +377,7 @@ def validate_process(
                 problems.append(_too_long(_F_PROCESS_HANDLE_EXPLAIN, value, 2000, utf8))
 
     # Remark 备注 — String(1000)，可选（表 5）
-    value = record.get("Remark")
+    value = get("Remark")
     if (
         type(value) is str
         and 0 < len(value) <= 1000
@@ -393,7 +394,7 @@ def validate_process(
                 problems.append(_too_long(_F_PROCESS_REMARK, value, 1000, utf8))
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 5）
-    value = record.get("ProjectCo")
+    value = get("ProjectCo")
     if (
         type(value) is str
         and 0 < len(value) <= 32
@@ -417,7 +418,7 @@ def validate_process(
                 )
 
     # SystemName 办理本笔业务的系统名称 — String(100)，必填（表 5）
-    value = record.get("SystemName")
+    value = get("SystemName")
     if (
         type(value) is str
         and 0 < len(value) <= 100
@@ -435,7 +436,7 @@ def validate_process(
             problems.append(_too_long(_F_PROCESS_SYSTEM_NAME, value, 100, utf8))
 
     # Cd_Operation 同步类型 — String(2)，必填（表 5）
-    value = record.get("Cd_Operation")
+    value = get("Cd_Operation")
     if type(value) is str and value in _CODES_CD_OPERATION:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -449,7 +450,7 @@ def validate_process(
             problems.append(_bad_code(_F_PROCESS_CD_OPERATION, value, _CODESET_CD_OPERATION))
 
     # Cd_Time 同步时间 — DateTime，必填（表 5）
-    value = record.get("Cd_Time")
+    value = get("Cd_Time")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -463,7 +464,7 @@ def validate_process(
             problems.append(_bad_datetime(_F_PROCESS_CD_TIME, value))
 
     # Cd_Batch 批次号 — String(50)，必填（表 5）
-    value = record.get("Cd_Batch")
+    value = get("Cd_Batch")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -486,7 +487,7 @@ def validate_process(
             )
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 5）
-    value = record.get("ProDataRegionCode")
+    value = get("ProDataRegionCode")
     if (
         type(value) is str
         and 0 < len(value) <= 12
@@ -517,7 +518,7 @@ def validate_process(
             _check_region(problems, _F_PROCESS_PRO_DATA_REGION_CODE, value)
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 5）
-    value = record.get("ProDataOrgCode")
+    value = get("ProDataOrgCode")
     if (
         type(value) is str
         and 0 < len(value) <= 18
@@ -543,7 +544,7 @@ def validate_process(
             _check_uscc(problems, _F_PROCESS_PRO_DATA_ORG_CODE, value)
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 5）
-    value = record.get("ProDataOrgName")
+    value = get("ProDataOrgName")
     if (
         type(value) is str
         and 0 < len(value) <= 400

@@ -145,6 +145,7 @@ def validate_receive(
     if data is None:
         return [_not_object(_RECEIVE_RECORD, record)]
     record = data
+    get = data.get  # bound once: every field reads through it
     problems: list[Problem] = []
     if not data.keys() <= _RECEIVE_FIELDS:
         for key in data:
@@ -153,7 +154,7 @@ def validate_receive(
     value: object
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 15）
-    value = record.get("RowGuid")
+    value = get("RowGuid")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -174,7 +175,7 @@ def validate_receive(
             problems.append(_bad_format(_F_RECEIVE_ROW_GUID, value, _FORMAT_UUID, "format:uuid"))
 
     # ProjectNo 办件编号 — String(50)，必填（表 15）
-    value = record.get("ProjectNo")
+    value = get("ProjectNo")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -197,7 +198,7 @@ def validate_receive(
             )
 
     # ReceiverName 领取人姓名 — String(200)，必填（表 15）
-    value = record.get("ReceiverName")
+    value = get("ReceiverName")
     if (
         type(value) is str
         and 0 < len(value) <= 200
@@ -215,7 +216,7 @@ def validate_receive(
             problems.append(_too_long(_F_RECEIVE_RECEIVER_NAME, value, 200, utf8))
 
     # ReceiverPageType 领取人证件类型代码 — String(3)，必填（表 15）
-    value = record.get("ReceiverPageType")
+    value = get("ReceiverPageType")
     if type(value) is str and value in _CODES_CERTIFICATE_TYPE:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -231,7 +232,7 @@ def validate_receive(
             )
 
     # ResultCetrData 结果内容数据 — String(4000)，可选（表 15）
-    value = record.get("ResultCetrData")
+    value = get("ResultCetrData")
     if (
         type(value) is str
         and 0 < len(value) <= 4000
@@ -251,7 +252,7 @@ def validate_receive(
                 _check_json(problems, _F_RECEIVE_RESULT_CETR_DATA, value)
 
     # ReceiverPageNo 领取人证件号码 — String(50)，必填（表 15）
-    value = record.get("ReceiverPageNo")
+    value = get("ReceiverPageNo")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -269,7 +270,7 @@ def validate_receive(
             problems.append(_too_long(_F_RECEIVE_RECEIVER_PAGE_NO, value, 50, utf8))
 
     # ReceiveType 结果领取方式 — String(2)，必填（表 15）
-    value = record.get("ReceiveType")
+    value = get("ReceiveType")
     if type(value) is str and value in _CODES_SUBMIT_RECEIVE_TYPE:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -283,7 +284,7 @@ def validate_receive(
             problems.append(_bad_code(_F_RECEIVE_RECEIVE_TYPE, value, _CODESET_SUBMIT_RECEIVE_TYPE))
 
     # ReceiveTime 领取时间 — DateTime，必填（表 15）
-    value = record.get("ReceiveTime")
+    value = get("ReceiveTime")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -297,7 +298,7 @@ def validate_receive(
             problems.append(_bad_datetime(_F_RECEIVE_RECEIVE_TIME, value))
 
     # ReceiveRegionCode 领取登记部门所在地行政区划代码 — String(12)，必填（表 15）
-    value = record.get("ReceiveRegionCode")
+    value = get("ReceiveRegionCode")
     if (
         type(value) is str
         and 0 < len(value) <= 12
@@ -325,7 +326,7 @@ def validate_receive(
             _check_region(problems, _F_RECEIVE_RECEIVE_REGION_CODE, value)
 
     # ReceiveOrgCode 领取登记部门的组织机构代码 — String(18)，可选（表 15）
-    value = record.get("ReceiveOrgCode")
+    value = get("ReceiveOrgCode")
     if (
         type(value) is str
         and 0 < len(value) <= 18
@@ -350,7 +351,7 @@ def validate_receive(
                 _check_uscc(problems, _F_RECEIVE_RECEIVE_ORG_CODE, value)
 
     # ReceiveOrgName 领取登记的部门名称 — String(400)，可选（表 15）
-    value = record.get("ReceiveOrgName")
+    value = get("ReceiveOrgName")
     if (
         type(value) is str
         and 0 < len(value) <= 400
@@ -367,7 +368,7 @@ def validate_receive(
                 problems.append(_too_long(_F_RECEIVE_RECEIVE_ORG_NAME, value, 400, utf8))
 
     # Remark 备注信息 — String(2000)，可选（表 15）
-    value = record.get("Remark")
+    value = get("Remark")
     if (
         type(value) is str
         and 0 < len(value) <= 2000
@@ -384,7 +385,7 @@ def validate_receive(
                 problems.append(_too_long(_F_RECEIVE_REMARK, value, 2000, utf8))
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 15）
-    value = record.get("ProjectCo")
+    value = get("ProjectCo")
     if (
         type(value) is str
         and 0 < len(value) <= 32
@@ -408,7 +409,7 @@ def validate_receive(
                 )
 
     # Cd_Operation 同步类型 — String(2)，必填（表 15）
-    value = record.get("Cd_Operation")
+    value = get("Cd_Operation")
     if type(value) is str and value in _CODES_CD_OPERATION:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -422,7 +423,7 @@ def validate_receive(
             problems.append(_bad_code(_F_RECEIVE_CD_OPERATION, value, _CODESET_CD_OPERATION))
 
     # Cd_Time 同步时间 — DateTime，必填（表 15）
-    value = record.get("Cd_Time")
+    value = get("Cd_Time")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -436,7 +437,7 @@ def validate_receive(
             problems.append(_bad_datetime(_F_RECEIVE_CD_TIME, value))
 
     # Cd_Batch 批次号 — String(50)，必填（表 15）
-    value = record.get("Cd_Batch")
+    value = get("Cd_Batch")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -459,7 +460,7 @@ def validate_receive(
             )
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 15）
-    value = record.get("ProDataRegionCode")
+    value = get("ProDataRegionCode")
     if (
         type(value) is str
         and 0 < len(value) <= 12
@@ -490,7 +491,7 @@ def validate_receive(
             _check_region(problems, _F_RECEIVE_PRO_DATA_REGION_CODE, value)
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 15）
-    value = record.get("ProDataOrgCode")
+    value = get("ProDataOrgCode")
     if (
         type(value) is str
         and 0 < len(value) <= 18
@@ -516,7 +517,7 @@ def validate_receive(
             _check_uscc(problems, _F_RECEIVE_PRO_DATA_ORG_CODE, value)
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 15）
-    value = record.get("ProDataOrgName")
+    value = get("ProDataOrgName")
     if (
         type(value) is str
         and 0 < len(value) <= 400

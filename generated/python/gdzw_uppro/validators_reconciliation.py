@@ -67,6 +67,7 @@ def validate_reconciliation(
     if data is None:
         return [_not_object(_RECONCILIATION_RECORD, record)]
     record = data
+    get = data.get  # bound once: every field reads through it
     problems: list[Problem] = []
     if not data.keys() <= _RECONCILIATION_FIELDS:
         for key in data:
@@ -75,7 +76,7 @@ def validate_reconciliation(
     value: object
 
     # Table_name 业务表英文名称 — String(32)，必填（表 17）
-    value = record.get("Table_name")
+    value = get("Table_name")
     if type(value) is str and value in _CODES_RECONCILIATION_TABLE:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -91,7 +92,7 @@ def validate_reconciliation(
             )
 
     # Cd_batch 批次号 — String(50)，必填（表 17）
-    value = record.get("Cd_batch")
+    value = get("Cd_batch")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -114,7 +115,7 @@ def validate_reconciliation(
             )
 
     # Cd_count 批次记录数 — Long(20)，必填（表 17）
-    value = record.get("Cd_count")
+    value = get("Cd_count")
     if type(value) is int and -9223372036854775808 <= value <= 9223372036854775807:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -128,7 +129,7 @@ def validate_reconciliation(
             problems.append(_too_large(_F_RECONCILIATION_CD_COUNT, value, 9223372036854775807))
 
     # Cd_time 批次上报时间 — DateTime，必填（表 17）
-    value = record.get("Cd_time")
+    value = get("Cd_time")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is None or value == "":

@@ -165,6 +165,7 @@ def validate_result(
     if data is None:
         return [_not_object(_RESULT_RECORD, record)]
     record = data
+    get = data.get  # bound once: every field reads through it
     problems: list[Problem] = []
     if not data.keys() <= _RESULT_FIELDS:
         for key in data:
@@ -173,7 +174,7 @@ def validate_result(
     value: object
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 7）
-    value = record.get("RowGuid")
+    value = get("RowGuid")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -194,7 +195,7 @@ def validate_result(
             problems.append(_bad_format(_F_RESULT_ROW_GUID, value, _FORMAT_UUID, "format:uuid"))
 
     # ProjectNo 办件编号 — String(50)，必填（表 7）
-    value = record.get("ProjectNo")
+    value = get("ProjectNo")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -217,7 +218,7 @@ def validate_result(
             )
 
     # HandleRegionCode 办理部门所在地行政区域代码 — String(12)，可选（表 7）
-    value = record.get("HandleRegionCode")
+    value = get("HandleRegionCode")
     if (
         type(value) is str
         and 0 < len(value) <= 12
@@ -247,7 +248,7 @@ def validate_result(
                 _check_region(problems, _F_RESULT_HANDLE_REGION_CODE, value)
 
     # HandleOrgCode 办理部门组织机构代码 — String(18)，可选（表 7）
-    value = record.get("HandleOrgCode")
+    value = get("HandleOrgCode")
     if (
         type(value) is str
         and 0 < len(value) <= 18
@@ -272,7 +273,7 @@ def validate_result(
                 _check_uscc(problems, _F_RESULT_HANDLE_ORG_CODE, value)
 
     # HandleOrgName 办理部门名称 — String(400)，可选（表 7）
-    value = record.get("HandleOrgName")
+    value = get("HandleOrgName")
     if (
         type(value) is str
         and 0 < len(value) <= 400
@@ -289,7 +290,7 @@ def validate_result(
                 problems.append(_too_long(_F_RESULT_HANDLE_ORG_NAME, value, 400, utf8))
 
     # HandleUserName 办结人员姓名 — String(100)，可选（表 7）
-    value = record.get("HandleUserName")
+    value = get("HandleUserName")
     if (
         type(value) is str
         and 0 < len(value) <= 100
@@ -306,7 +307,7 @@ def validate_result(
                 problems.append(_too_long(_F_RESULT_HANDLE_USER_NAME, value, 100, utf8))
 
     # ResultDate 办结时间 — DateTime，必填（表 7）
-    value = record.get("ResultDate")
+    value = get("ResultDate")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -320,7 +321,7 @@ def validate_result(
             problems.append(_bad_datetime(_F_RESULT_RESULT_DATE, value))
 
     # ResultType 办理结果 — String(2)，必填（表 7）
-    value = record.get("ResultType")
+    value = get("ResultType")
     if type(value) is str and value in _CODES_RESULT_TYPE:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -334,7 +335,7 @@ def validate_result(
             problems.append(_bad_code(_F_RESULT_RESULT_TYPE, value, _CODESET_RESULT_TYPE))
 
     # ResultExplain 办件结果描述 — String(2000)，可选（表 7）
-    value = record.get("ResultExplain")
+    value = get("ResultExplain")
     if (
         type(value) is str
         and 0 < len(value) <= 2000
@@ -351,7 +352,7 @@ def validate_result(
                 problems.append(_too_long(_F_RESULT_RESULT_EXPLAIN, value, 2000, utf8))
 
     # Charge 收费金额 — Double(16)，可选（表 7）
-    value = record.get("Charge")
+    value = get("Charge")
     if (
         (type(value) is float or type(value) is int)
         and -9999999999999999 <= value <= 9999999999999999
@@ -372,7 +373,7 @@ def validate_result(
                 _check_non_negative(problems, _F_RESULT_CHARGE, value)
 
     # MonetaryUnitCode 金额单位代码 — String(3)，可选（表 7）
-    value = record.get("MonetaryUnitCode")
+    value = get("MonetaryUnitCode")
     if (
         type(value) is str
         and 0 < len(value) <= 3
@@ -402,7 +403,7 @@ def validate_result(
                 _check_currency(problems, _F_RESULT_MONETARY_UNIT_CODE, value)
 
     # ResultCetrName 结果证照名称 — String(2000)，可选（表 7）
-    value = record.get("ResultCetrName")
+    value = get("ResultCetrName")
     if (
         type(value) is str
         and 0 < len(value) <= 2000
@@ -422,7 +423,7 @@ def validate_result(
                 _check_parts(problems, _F_RESULT_RESULT_CETR_NAME, value, "^", None, None)
 
     # ResultCetrNo 结果证照编号 — String(2000)，可选（表 7）
-    value = record.get("ResultCetrNo")
+    value = get("ResultCetrNo")
     if (
         type(value) is str
         and 0 < len(value) <= 2000
@@ -442,7 +443,7 @@ def validate_result(
                 _check_parts(problems, _F_RESULT_RESULT_CETR_NO, value, "^", None, None)
 
     # IsDeliveryResults 是否快递递送结果 — String(2)，必填（表 7）
-    value = record.get("IsDeliveryResults")
+    value = get("IsDeliveryResults")
     if type(value) is str and value in _CODES_YES_NO:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -456,7 +457,7 @@ def validate_result(
             problems.append(_bad_code(_F_RESULT_IS_DELIVERY_RESULTS, value, _CODESET_YES_NO))
 
     # Satisfaction 满意度 — String(2)，可选（表 7）
-    value = record.get("Satisfaction")
+    value = get("Satisfaction")
     if type(value) is str and value in _CODES_SATISFACTION:
         pass  # the fast path: surely no problem
     elif value is not None and value != "":  # null and "" are absent for an optional field
@@ -469,7 +470,7 @@ def validate_result(
                 problems.append(_bad_code(_F_RESULT_SATISFACTION, value, _CODESET_SATISFACTION))
 
     # Remark 备注 — String(1000)，可选（表 7）
-    value = record.get("Remark")
+    value = get("Remark")
     if (
         type(value) is str
         and 0 < len(value) <= 1000
@@ -486,7 +487,7 @@ def validate_result(
                 problems.append(_too_long(_F_RESULT_REMARK, value, 1000, utf8))
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 7）
-    value = record.get("ProjectCo")
+    value = get("ProjectCo")
     if (
         type(value) is str
         and 0 < len(value) <= 32
@@ -510,7 +511,7 @@ def validate_result(
                 )
 
     # Cd_Operation 同步类型 — String(2)，必填（表 7）
-    value = record.get("Cd_Operation")
+    value = get("Cd_Operation")
     if type(value) is str and value in _CODES_CD_OPERATION:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -524,7 +525,7 @@ def validate_result(
             problems.append(_bad_code(_F_RESULT_CD_OPERATION, value, _CODESET_CD_OPERATION))
 
     # Cd_Time 同步时间 — DateTime，必填（表 7）
-    value = record.get("Cd_Time")
+    value = get("Cd_Time")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -538,7 +539,7 @@ def validate_result(
             problems.append(_bad_datetime(_F_RESULT_CD_TIME, value))
 
     # Cd_Batch 批次号 — String(50)，必填（表 7）
-    value = record.get("Cd_Batch")
+    value = get("Cd_Batch")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -561,7 +562,7 @@ def validate_result(
             )
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 7）
-    value = record.get("ProDataRegionCode")
+    value = get("ProDataRegionCode")
     if (
         type(value) is str
         and 0 < len(value) <= 12
@@ -589,7 +590,7 @@ def validate_result(
             _check_region(problems, _F_RESULT_PRO_DATA_REGION_CODE, value)
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 7）
-    value = record.get("ProDataOrgCode")
+    value = get("ProDataOrgCode")
     if (
         type(value) is str
         and 0 < len(value) <= 18
@@ -615,7 +616,7 @@ def validate_result(
             _check_uscc(problems, _F_RESULT_PRO_DATA_ORG_CODE, value)
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 7）
-    value = record.get("ProDataOrgName")
+    value = get("ProDataOrgName")
     if (
         type(value) is str
         and 0 < len(value) <= 400

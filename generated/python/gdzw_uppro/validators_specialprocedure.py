@@ -168,6 +168,7 @@ def validate_specialprocedure(
     if data is None:
         return [_not_object(_SPECIALPROCEDURE_RECORD, record)]
     record = data
+    get = data.get  # bound once: every field reads through it
     problems: list[Problem] = []
     if not data.keys() <= _SPECIALPROCEDURE_FIELDS:
         for key in data:
@@ -178,7 +179,7 @@ def validate_specialprocedure(
     value: object
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 9）
-    value = record.get("RowGuid")
+    value = get("RowGuid")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -201,7 +202,7 @@ def validate_specialprocedure(
             )
 
     # ProjectNo 办件编号 — String(50)，必填（表 9）
-    value = record.get("ProjectNo")
+    value = get("ProjectNo")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -226,7 +227,7 @@ def validate_specialprocedure(
             )
 
     # SpecialType 特别程序种类 — String(2)，必填（表 9）
-    value = record.get("SpecialType")
+    value = get("SpecialType")
     if type(value) is str and value in _CODES_SPECIAL_TYPE:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -242,7 +243,7 @@ def validate_specialprocedure(
             )
 
     # SpecialName 特别程序种类名称 — String(1000)，必填（表 9）
-    value = record.get("SpecialName")
+    value = get("SpecialName")
     if (
         type(value) is str
         and 0 < len(value) <= 1000
@@ -260,7 +261,7 @@ def validate_specialprocedure(
             problems.append(_too_long(_F_SPECIALPROCEDURE_SPECIAL_NAME, value, 1000, utf8))
 
     # SpecialTime 特别程序开始时间 — DateTime，必填（表 9）
-    value = record.get("SpecialTime")
+    value = get("SpecialTime")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -274,7 +275,7 @@ def validate_specialprocedure(
             problems.append(_bad_datetime(_F_SPECIALPROCEDURE_SPECIAL_TIME, value))
 
     # SpecialReason 特别程序启动理由或依据 — String(2000)，必填（表 9）
-    value = record.get("SpecialReason")
+    value = get("SpecialReason")
     if (
         type(value) is str
         and 0 < len(value) <= 2000
@@ -292,7 +293,7 @@ def validate_specialprocedure(
             problems.append(_too_long(_F_SPECIALPROCEDURE_SPECIAL_REASON, value, 2000, utf8))
 
     # ApplierUserName 申请人 — String(100)，可选（表 9）
-    value = record.get("ApplierUserName")
+    value = get("ApplierUserName")
     if (
         type(value) is str
         and 0 < len(value) <= 100
@@ -309,7 +310,7 @@ def validate_specialprocedure(
                 problems.append(_too_long(_F_SPECIALPROCEDURE_APPLIER_USER_NAME, value, 100, utf8))
 
     # EndTime 特别程序结束时间 — DateTime，可选（表 9）
-    value = record.get("EndTime")
+    value = get("EndTime")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is not None and value != "":  # null and "" are absent for an optional field
@@ -322,7 +323,7 @@ def validate_specialprocedure(
                 problems.append(_bad_datetime(_F_SPECIALPROCEDURE_END_TIME, value))
 
     # Result 特别程序结果 — String(2000)，可选（表 9）
-    value = record.get("Result")
+    value = get("Result")
     if (
         type(value) is str
         and 0 < len(value) <= 2000
@@ -339,7 +340,7 @@ def validate_specialprocedure(
                 problems.append(_too_long(_F_SPECIALPROCEDURE_RESULT, value, 2000, utf8))
 
     # SpecialExplain 特别程序办理意见 — String(2000)，可选（表 9）
-    value = record.get("SpecialExplain")
+    value = get("SpecialExplain")
     if (
         type(value) is str
         and 0 < len(value) <= 2000
@@ -356,7 +357,7 @@ def validate_specialprocedure(
                 problems.append(_too_long(_F_SPECIALPROCEDURE_SPECIAL_EXPLAIN, value, 2000, utf8))
 
     # HandleUser 办理人 — String(100)，可选（表 9）
-    value = record.get("HandleUser")
+    value = get("HandleUser")
     if (
         type(value) is str
         and 0 < len(value) <= 100
@@ -373,7 +374,7 @@ def validate_specialprocedure(
                 problems.append(_too_long(_F_SPECIALPROCEDURE_HANDLE_USER, value, 100, utf8))
 
     # Remark 备注 — String(1000)，可选（表 9）
-    value = record.get("Remark")
+    value = get("Remark")
     if (
         type(value) is str
         and 0 < len(value) <= 1000
@@ -390,7 +391,7 @@ def validate_specialprocedure(
                 problems.append(_too_long(_F_SPECIALPROCEDURE_REMARK, value, 1000, utf8))
 
     # Charge 特别程序收费金额 — Double(16)，可选（表 9）
-    value = record.get("Charge")
+    value = get("Charge")
     if (
         (type(value) is float or type(value) is int)
         and -9999999999999999 <= value <= 9999999999999999
@@ -411,7 +412,7 @@ def validate_specialprocedure(
                 _check_non_negative(problems, _F_SPECIALPROCEDURE_CHARGE, value)
 
     # MonetaryUnitCode 特别程序金额单位代码 — String(3)，可选（表 9）
-    value = record.get("MonetaryUnitCode")
+    value = get("MonetaryUnitCode")
     if (
         type(value) is str
         and 0 < len(value) <= 3
@@ -441,7 +442,7 @@ def validate_specialprocedure(
                 _check_currency(problems, _F_SPECIALPROCEDURE_MONETARY_UNIT_CODE, value)
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 9）
-    value = record.get("ProjectCo")
+    value = get("ProjectCo")
     if (
         type(value) is str
         and 0 < len(value) <= 32
@@ -468,7 +469,7 @@ def validate_specialprocedure(
                 )
 
     # Cd_Operation 同步类型 — String(2)，必填（表 9）
-    value = record.get("Cd_Operation")
+    value = get("Cd_Operation")
     if type(value) is str and value in _CODES_CD_OPERATION:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -484,7 +485,7 @@ def validate_specialprocedure(
             )
 
     # Cd_Time 同步时间 — DateTime，必填（表 9）
-    value = record.get("Cd_Time")
+    value = get("Cd_Time")
     if type(value) is str and _RE_DATETIME.fullmatch(value):
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -498,7 +499,7 @@ def validate_specialprocedure(
             problems.append(_bad_datetime(_F_SPECIALPROCEDURE_CD_TIME, value))
 
     # Cd_Batch 批次号 — String(50)，必填（表 9）
-    value = record.get("Cd_Batch")
+    value = get("Cd_Batch")
     if (
         type(value) is str
         and 0 < len(value) <= 50
@@ -523,7 +524,7 @@ def validate_specialprocedure(
             )
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 9）
-    value = record.get("ProDataRegionCode")
+    value = get("ProDataRegionCode")
     if (
         type(value) is str
         and 0 < len(value) <= 12
@@ -554,7 +555,7 @@ def validate_specialprocedure(
             _check_region(problems, _F_SPECIALPROCEDURE_PRO_DATA_REGION_CODE, value)
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 9）
-    value = record.get("ProDataOrgCode")
+    value = get("ProDataOrgCode")
     if (
         type(value) is str
         and 0 < len(value) <= 18
@@ -582,7 +583,7 @@ def validate_specialprocedure(
             _check_uscc(problems, _F_SPECIALPROCEDURE_PRO_DATA_ORG_CODE, value)
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 9）
-    value = record.get("ProDataOrgName")
+    value = get("ProDataOrgName")
     if (
         type(value) is str
         and 0 < len(value) <= 400
@@ -600,7 +601,7 @@ def validate_specialprocedure(
             problems.append(_too_long(_F_SPECIALPROCEDURE_PRO_DATA_ORG_NAME, value, 400, utf8))
 
     # TBCXSX 特别程序时限 — Int(10)，必填（表 9）
-    value = record.get("TBCXSX")
+    value = get("TBCXSX")
     if type(value) is int and -2147483648 <= value <= 2147483647:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
@@ -614,7 +615,7 @@ def validate_specialprocedure(
             problems.append(_too_large(_F_SPECIALPROCEDURE_TIME_LIMIT, value, 2147483647))
 
     # TBCXSXDW 特别程序时限单位 — String(2)，必填（表 9）
-    value = record.get("TBCXSXDW")
+    value = get("TBCXSXDW")
     if type(value) is str and value in _CODES_TIME_LIMIT_UNIT:
         pass  # the fast path: surely no problem
     elif value is None or value == "":
