@@ -184,6 +184,6 @@ def is_json_text(text: str) -> bool:
         _decoders.append(JSONDecoder(parse_constant=_no_constants))
     try:
         _decoders[0].decode(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # too deep to parse is not JSON text we can use
         return False
     return True
