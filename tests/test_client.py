@@ -594,6 +594,18 @@ def test_batch_save_chunks_and_reports_in_input_order(cm: ModuleType, pkg: Modul
     assert not report.ok
 
 
+def test_batch_body_is_the_compact_json_of_its_records(cm: ModuleType, pkg: ModuleType) -> None:
+    # batch_save joins each record's own encoding: the bytes of encoding the list at once.
+    gateway = Gateway(cm)
+    records = [accept(pkg, i) for i in range(3)]
+    records[1]["TaskName"] = '含 "引号"、\\ 与换行\n的事项'
+    records[2]["CatalogCode"] = None  # optional: null is sent as it is
+    make_client(cm, gateway).accept.batch_save(records)
+    (request,) = gateway.requests
+    expected = json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    assert request.body == expected
+
+
 def test_batch_save_failing_chunk_marks_only_its_records(cm: ModuleType, pkg: ModuleType) -> None:
     gateway = Gateway(
         cm, response(cm), response(cm, body=envelope("40002", "批次重复")), response(cm)

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -192,6 +192,27 @@ def test_valid_request_is_accepted_and_stored(
     assert gateway.row_guids(key) == {r["RowGuid"] for r in stored}
     assert gateway.count(key, BATCH) == len(stored)
     assert gateway.records(key) == stored
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda payload: json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        lambda payload: json.dumps(payload, ensure_ascii=True, indent=2),
+        lambda payload: " \r\n" + json.dumps(payload, ensure_ascii=False) + "\t\n",
+    ],
+    ids=["compact", "escaped-and-indented", "surrounded-by-space"],
+)
+def test_batch_stored_as_received_whatever_its_layout(
+    pkg: ModuleType, api: Api, gateway: Any, encode: Callable[[object], str]
+) -> None:
+    # The gateway stores each record's text as it came in the body: any JSON layout
+    # gives back the records sent.
+    records = [example(pkg, "accept", n) for n in (1, 2, 3)]
+    records[1]["TaskName"] = '事项 "引号"、\\ 与换行\n'
+    reply = api.send(api.path("accept", "batch_save"), encode(records).encode("utf-8"))
+    assert_ok(reply)
+    assert gateway.records("accept") == records
 
 
 def test_base_url_and_request_count(pkg: ModuleType, api: Api, gateway: Any) -> None:

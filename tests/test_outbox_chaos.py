@@ -89,8 +89,10 @@ def recording_gateway(mock: ModuleType) -> Any:
             self._noted.fault = fault
             return fault, business_error
 
-        def _store(self, key: str, records: list[dict[str, object]]) -> str | None:
-            mismatch = super()._store(key, records)
+        def _store(
+            self, key: str, records: list[dict[str, object]], texts: list[str] | None = None
+        ) -> str | None:
+            mismatch = super()._store(key, records, texts)
             if key != "reconciliation" and mismatch is None:
                 batches = {str(r["Cd_Batch"]) for r in records}
                 assert len(batches) == 1, batches

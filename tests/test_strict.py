@@ -110,6 +110,8 @@ def test_personal_numbers_are_masked(pkg: ModuleType) -> None:
         ("accept", "DetailURL", "ftp://x.cn/", "url"),
         ("accept", "ApplyForm", "{不是 JSON}", "json"),
         ("accept", "ApplyForm", "NaN", "json"),
+        # nested past what the parser recurses into: judged, never a RecursionError
+        ("accept", "ApplyForm", "[" * 1990 + "]" * 1990, "json"),
         ("result", "MonetaryUnitCode", "XXY", "currency"),
         ("result", "Charge", -0.5, "negative"),
         ("specialprocedure", "Charge", -1, "negative"),

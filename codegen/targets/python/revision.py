@@ -19,7 +19,7 @@ from codegen.model.types import Model
 GENERATOR_REVISION: Final = 1
 
 # code_digest() of the package this revision generates.
-CODE_DIGEST: Final = "233b8eba4a5d3c19f2c578fd2299636fc88022e20e6d3d3180459b27e6d11d47"
+CODE_DIGEST: Final = "eb5e30eec44a6b0d21e928d8bc27007ac4d877c493839234de03bbe45e729b4d"
 
 # Each generated module starts with this many do-not-edit lines (spec hash and edition).
 HEADER_LINES: Final = 3

@@ -109,6 +109,28 @@ def domain_check(f: Field) -> str | None:
     return f"_check_{f.domain}" if f.domain else None
 
 
+def domain_ok(f: Field) -> str | None:
+    """The checks.py predicate true when the field's domain check would find nothing (the
+    generated validators' fast path)."""
+    return f"_ok_{f.domain}" if f.domain else None
+
+
+def plain_codes(f: Field) -> bool:
+    """Every code of the field's set is non-empty ASCII text within the field's length and
+    without its separator: then a plain str found in the set surely has no problem, and the
+    validator's fast path is one set lookup."""
+    cs = f.codeset
+    if cs is None:
+        return False
+    return all(
+        code
+        and code.isascii()
+        and (f.max_length is None or len(code) <= f.max_length)
+        and (f.separator is None or f.separator not in code)
+        for code in cs.values
+    )
+
+
 @cache
 def module_names(path: Path) -> frozenset[str]:
     """The top-level names a runtime module defines (functions, classes, constants)."""
@@ -194,6 +216,8 @@ class PythonView:
             "input_names_const": record_input_names,
             "validator": validator_function,
             "domain_check": domain_check,
+            "domain_ok": domain_ok,
+            "plain_codes": plain_codes,
             "python_type": python_type,
         }
 

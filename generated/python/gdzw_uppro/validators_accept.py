@@ -34,6 +34,12 @@ from .checks import (
     _is_blank,
     _level,
     _not_object,
+    _ok_json,
+    _ok_mobile,
+    _ok_region,
+    _ok_url,
+    _ok_uscc,
+    _ok_zip,
     _required,
     _required_if,
     _too_large,
@@ -260,6 +266,7 @@ def validate_accept(
     if data is None:
         return [_not_object(_ACCEPT_RECORD, record)]
     record = data
+    get = data.get  # bound once: every field reads through it
     problems: list[Problem] = []
     if not data.keys() <= _ACCEPT_FIELDS:
         for key in data:
@@ -268,8 +275,15 @@ def validate_accept(
     value: object
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 3）
-    value = record.get("RowGuid")
-    if value is None or value == "":
+    value = get("RowGuid")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_UUID.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_ROW_GUID, value, "字符串"))
@@ -282,8 +296,15 @@ def validate_accept(
             problems.append(_bad_format(_F_ACCEPT_ROW_GUID, value, _FORMAT_UUID, "format:uuid"))
 
     # ProjectNo 办件编号 — String(50)，必填（表 3）
-    value = record.get("ProjectNo")
-    if value is None or value == "":
+    value = get("ProjectNo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_NO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_PROJECT_NO, value, "字符串"))
@@ -298,8 +319,14 @@ def validate_accept(
             )
 
     # CatalogCode 基本编码 — String(12)，可选（表 3）
-    value = record.get("CatalogCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("CatalogCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CATALOG_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -309,8 +336,14 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_CATALOG_CODE, value, 12, utf8))
 
     # LocalCatalogCode 地方基本编码 — String(50)，必填（表 3）
-    value = record.get("LocalCatalogCode")
-    if value is None or value == "":
+    value = get("LocalCatalogCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_LOCAL_CATALOG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_LOCAL_CATALOG_CODE, value, "字符串"))
@@ -321,8 +354,14 @@ def validate_accept(
             problems.append(_too_long(_F_ACCEPT_LOCAL_CATALOG_CODE, value, 50, utf8))
 
     # TaskCode 实施编码 — String(36)，可选（表 3）
-    value = record.get("TaskCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("TaskCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 36
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_TASK_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -332,8 +371,14 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_TASK_CODE, value, 36, utf8))
 
     # LocalTaskCode 地方实施编码 — String(50)，必填（表 3）
-    value = record.get("LocalTaskCode")
-    if value is None or value == "":
+    value = get("LocalTaskCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_LOCAL_TASK_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_LOCAL_TASK_CODE, value, "字符串"))
@@ -344,8 +389,15 @@ def validate_accept(
             problems.append(_too_long(_F_ACCEPT_LOCAL_TASK_CODE, value, 50, utf8))
 
     # TaskHandleItem 业务办理项编码 — String(50)，可选（表 3）
-    value = record.get("TaskHandleItem")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("TaskHandleItem")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_TASK_HANDLE_ITEM.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_TASK_HANDLE_ITEM, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -364,8 +416,14 @@ def validate_accept(
                 )
 
     # TaskName 事项名称 — String(1000)，必填（表 3）
-    value = record.get("TaskName")
-    if value is None or value == "":
+    value = get("TaskName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_TASK_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_TASK_NAME, value, "字符串"))
@@ -376,8 +434,10 @@ def validate_accept(
             problems.append(_too_long(_F_ACCEPT_TASK_NAME, value, 1000, utf8))
 
     # TaskVersion 事项版本 — Int(10)，必填（表 3）
-    value = record.get("TaskVersion")
-    if value is None or value == "":
+    value = get("TaskVersion")
+    if type(value) is int and -2147483648 <= value <= 2147483647:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_TASK_VERSION))
     elif isinstance(value, bool) or not isinstance(value, int):
         problems.append(_wrong_type(_F_ACCEPT_TASK_VERSION, value, "整数"))
@@ -388,8 +448,14 @@ def validate_accept(
             problems.append(_too_large(_F_ACCEPT_TASK_VERSION, value, 2147483647))
 
     # ApplyerName 申请人名称 — String(100)，必填（表 3）
-    value = record.get("ApplyerName")
-    if value is None or value == "":
+    value = get("ApplyerName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_APPLYER_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLYER_NAME, value, "字符串"))
@@ -400,8 +466,10 @@ def validate_accept(
             problems.append(_too_long(_F_ACCEPT_APPLYER_NAME, value, 100, utf8))
 
     # ApplyerType 申请人类型 — String(2)，必填（表 3）
-    value = record.get("ApplyerType")
-    if value is None or value == "":
+    value = get("ApplyerType")
+    if type(value) is str and value in _CODES_SERVICE_OBJECT:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_APPLYER_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLYER_TYPE, value, "字符串"))
@@ -412,8 +480,10 @@ def validate_accept(
             problems.append(_bad_code(_F_ACCEPT_APPLYER_TYPE, value, _CODESET_SERVICE_OBJECT))
 
     # ApplyerPageType 申请人证件类型 — String(70)，必填（表 3）
-    value = record.get("ApplyerPageType")
-    if value is None or value == "":
+    value = get("ApplyerPageType")
+    if type(value) is str and value in _CODES_CERTIFICATE_TYPE:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_APPLYER_PAGE_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLYER_PAGE_TYPE, value, "字符串"))
@@ -433,8 +503,15 @@ def validate_accept(
         )
 
     # ApplyerPageCode 申请人证件号码 — String(500)，必填（表 3）
-    value = record.get("ApplyerPageCode")
-    if value is None or value == "":
+    value = get("ApplyerPageCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 500
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or "^" not in value)
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_APPLYER_PAGE_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLYER_PAGE_CODE, value, "字符串"))
@@ -447,8 +524,10 @@ def validate_accept(
             _check_parts(problems, _F_ACCEPT_APPLYER_PAGE_CODE, value, "^", None, None)
 
     # ApplyDate 申请时间 — DateTime，必填（表 3）
-    value = record.get("ApplyDate")
-    if value is None or value == "":
+    value = get("ApplyDate")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_APPLY_DATE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLY_DATE, value, "字符串"))
@@ -459,8 +538,10 @@ def validate_accept(
             problems.append(_bad_datetime(_F_ACCEPT_APPLY_DATE, value))
 
     # ApplyType 申请类型 — String(2)，必填（表 3）
-    value = record.get("ApplyType")
-    if value is None or value == "":
+    value = get("ApplyType")
+    if type(value) is str and value in _CODES_APPLY_TYPE:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_APPLY_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLY_TYPE, value, "字符串"))
@@ -471,8 +552,14 @@ def validate_accept(
             problems.append(_bad_code(_F_ACCEPT_APPLY_TYPE, value, _CODESET_APPLY_TYPE))
 
     # Legal 法定代表人 — String(100)，可选（表 3）
-    value = record.get("Legal")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("Legal")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_LEGAL, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -482,8 +569,14 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_LEGAL, value, 100, utf8))
 
     # ContactName 联系人/代理人姓名 — String(100)，可选（表 3）
-    value = record.get("ContactName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ContactName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CONTACT_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -493,8 +586,10 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_CONTACT_NAME, value, 100, utf8))
 
     # ContactType 联系人/代理人证件类型 — String(6)，可选（表 3）
-    value = record.get("ContactType")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ContactType")
+    if type(value) is str and value in _CODES_CERTIFICATE_TYPE:
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CONTACT_TYPE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -504,8 +599,14 @@ def validate_accept(
                 problems.append(_bad_code(_F_ACCEPT_CONTACT_TYPE, value, _CODESET_CERTIFICATE_TYPE))
 
     # ContactCode 联系人/代理人证件号码 — String(50)，可选（表 3）
-    value = record.get("ContactCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ContactCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CONTACT_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -515,8 +616,15 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_CONTACT_CODE, value, 50, utf8))
 
     # ContactMobile 联系人手机号码 — String(11)，可选（表 3）
-    value = record.get("ContactMobile")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ContactMobile")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 11
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 2 or _ok_mobile(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CONTACT_MOBILE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -528,8 +636,15 @@ def validate_accept(
                 _check_mobile(problems, _F_ACCEPT_CONTACT_MOBILE, value)
 
     # ZipCode 邮编 — String(6)，可选（表 3）
-    value = record.get("ZipCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ZipCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 6
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 2 or _ok_zip(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_ZIP_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -541,8 +656,14 @@ def validate_accept(
                 _check_zip(problems, _F_ACCEPT_ZIP_CODE, value)
 
     # Address 通讯地址 — String(1000)，可选（表 3）
-    value = record.get("Address")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("Address")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_ADDRESS, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -552,8 +673,14 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_ADDRESS, value, 1000, utf8))
 
     # OrgName 受理部门 — String(100)，必填（表 3）
-    value = record.get("OrgName")
-    if value is None or value == "":
+    value = get("OrgName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_ORG_NAME, value, "字符串"))
@@ -564,8 +691,16 @@ def validate_accept(
             problems.append(_too_long(_F_ACCEPT_ORG_NAME, value, 100, utf8))
 
     # OrgCode 受理部门编码 — String(18)，必填（表 3）
-    value = record.get("OrgCode")
-    if value is None or value == "":
+    value = get("OrgCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_ORG_CODE, value, "字符串"))
@@ -580,8 +715,10 @@ def validate_accept(
             _check_uscc(problems, _F_ACCEPT_ORG_CODE, value)
 
     # SLZTDM 受理状态代码 — String(2)，必填（表 3）
-    value = record.get("SLZTDM")
-    if value is None or value == "":
+    value = get("SLZTDM")
+    if type(value) is str and value in _CODES_ACCEPTANCE_STATUS:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_ACCEPTANCE_STATUS))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_ACCEPTANCE_STATUS, value, "字符串"))
@@ -594,8 +731,14 @@ def validate_accept(
             )
 
     # BSLYY 不受理原因 — String(2000)，可选（表 3）
-    value = record.get("BSLYY")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("BSLYY")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_REFUSAL_REASON, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -605,8 +748,14 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_REFUSAL_REASON, value, 2000, utf8))
 
     # HandleUserName 受理人员 — String(100)，可选（表 3）
-    value = record.get("HandleUserName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("HandleUserName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_HANDLE_USER_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -616,8 +765,10 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_HANDLE_USER_NAME, value, 100, utf8))
 
     # AcceptDate 受理时间 — DateTime，必填（表 3）
-    value = record.get("AcceptDate")
-    if value is None or value == "":
+    value = get("AcceptDate")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_ACCEPT_DATE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_ACCEPT_DATE, value, "字符串"))
@@ -628,8 +779,14 @@ def validate_accept(
             problems.append(_bad_datetime(_F_ACCEPT_ACCEPT_DATE, value))
 
     # AcceptDocNo 受理文书编号 — String(50)，可选（表 3）
-    value = record.get("AcceptDocNo")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("AcceptDocNo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_ACCEPT_DOC_NO, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -639,8 +796,14 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_ACCEPT_DOC_NO, value, 50, utf8))
 
     # ProjectName 办件摘要 — String(1000)，可选（表 3）
-    value = record.get("ProjectName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ProjectName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_PROJECT_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -650,8 +813,10 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_PROJECT_NAME, value, 1000, utf8))
 
     # ProjectType 办件类型 — String(2)，必填（表 3）
-    value = record.get("ProjectType")
-    if value is None or value == "":
+    value = get("ProjectType")
+    if type(value) is str and value in _CODES_PROJECT_TYPE:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_PROJECT_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_PROJECT_TYPE, value, "字符串"))
@@ -662,8 +827,10 @@ def validate_accept(
             problems.append(_bad_code(_F_ACCEPT_PROJECT_TYPE, value, _CODESET_PROJECT_TYPE))
 
     # PromiseDate 承诺办结时间 — DateTime，可选（表 3）
-    value = record.get("PromiseDate")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("PromiseDate")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_PROMISE_DATE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -673,8 +840,14 @@ def validate_accept(
                 problems.append(_bad_datetime(_F_ACCEPT_PROMISE_DATE, value))
 
     # TargetOrgName 跨地区办理目标部门 — String(100)，可选（表 3）
-    value = record.get("TargetOrgName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("TargetOrgName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_TARGET_ORG_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -684,8 +857,14 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_TARGET_ORG_NAME, value, 100, utf8))
 
     # ApplyUerIdCode 申请人统一身份认证平台账号 — String(2000)，可选（表 3）
-    value = record.get("ApplyUerIdCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ApplyUerIdCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_APPLY_USER_ID_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -695,8 +874,14 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_APPLY_USER_ID_CODE, value, 2000, utf8))
 
     # ContactUserIdCode 联系人统一身份认证平台账号 — String(2000)，可选（表 3）
-    value = record.get("ContactUserIdCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ContactUserIdCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_CONTACT_USER_ID_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -706,8 +891,16 @@ def validate_accept(
                 problems.append(_too_long(_F_ACCEPT_CONTACT_USER_ID_CODE, value, 2000, utf8))
 
     # RegionCode 业务发生所在行政区划代码 — String(12)，必填（表 3）
-    value = record.get("RegionCode")
-    if value is None or value == "":
+    value = get("RegionCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_REGION_CODE, value, "字符串"))
@@ -724,8 +917,10 @@ def validate_accept(
             _check_region(problems, _F_ACCEPT_REGION_CODE, value)
 
     # ApplyChannel 办理渠道 — String(2)，必填（表 3）
-    value = record.get("ApplyChannel")
-    if value is None or value == "":
+    value = get("ApplyChannel")
+    if type(value) is str and value in _CODES_APPLY_CHANNEL:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_APPLY_CHANNEL))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_APPLY_CHANNEL, value, "字符串"))
@@ -736,8 +931,15 @@ def validate_accept(
             problems.append(_bad_code(_F_ACCEPT_APPLY_CHANNEL, value, _CODESET_APPLY_CHANNEL))
 
     # ApplyForm 申办表单数据 — String(4000)，可选（表 3）
-    value = record.get("ApplyForm")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ApplyForm")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 4000
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 2 or _ok_json(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_APPLY_FORM, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -749,8 +951,15 @@ def validate_accept(
                 _check_json(problems, _F_ACCEPT_APPLY_FORM, value)
 
     # DetailURL 查看办件详情URL — String(100)，可选（表 3）
-    value = record.get("DetailURL")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("DetailURL")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 2 or _ok_url(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_DETAIL_URL, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -762,8 +971,15 @@ def validate_accept(
                 _check_url(problems, _F_ACCEPT_DETAIL_URL, value)
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 3）
-    value = record.get("ProjectCo")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ProjectCo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 32
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_CO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_PROJECT_CO, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -779,8 +995,14 @@ def validate_accept(
                 )
 
     # SystemName 办理本笔业务的系统名称 — String(100)，必填（表 3）
-    value = record.get("SystemName")
-    if value is None or value == "":
+    value = get("SystemName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_SYSTEM_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_SYSTEM_NAME, value, "字符串"))
@@ -791,8 +1013,10 @@ def validate_accept(
             problems.append(_too_long(_F_ACCEPT_SYSTEM_NAME, value, 100, utf8))
 
     # Cd_Operation 同步类型 — String(2)，必填（表 3）
-    value = record.get("Cd_Operation")
-    if value is None or value == "":
+    value = get("Cd_Operation")
+    if type(value) is str and value in _CODES_CD_OPERATION:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_CD_OPERATION, value, "字符串"))
@@ -803,8 +1027,10 @@ def validate_accept(
             problems.append(_bad_code(_F_ACCEPT_CD_OPERATION, value, _CODESET_CD_OPERATION))
 
     # Cd_Time 同步时间 — DateTime，必填（表 3）
-    value = record.get("Cd_Time")
-    if value is None or value == "":
+    value = get("Cd_Time")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_CD_TIME, value, "字符串"))
@@ -815,8 +1041,15 @@ def validate_accept(
             problems.append(_bad_datetime(_F_ACCEPT_CD_TIME, value))
 
     # Cd_Batch 批次号 — String(50)，必填（表 3）
-    value = record.get("Cd_Batch")
-    if value is None or value == "":
+    value = get("Cd_Batch")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_CD_BATCH.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_CD_BATCH, value, "字符串"))
@@ -831,8 +1064,16 @@ def validate_accept(
             )
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 3）
-    value = record.get("ProDataRegionCode")
-    if value is None or value == "":
+    value = get("ProDataRegionCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_PRO_DATA_REGION_CODE, value, "字符串"))
@@ -851,8 +1092,16 @@ def validate_accept(
             _check_region(problems, _F_ACCEPT_PRO_DATA_REGION_CODE, value)
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 3）
-    value = record.get("ProDataOrgCode")
-    if value is None or value == "":
+    value = get("ProDataOrgCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_PRO_DATA_ORG_CODE, value, "字符串"))
@@ -869,8 +1118,14 @@ def validate_accept(
             _check_uscc(problems, _F_ACCEPT_PRO_DATA_ORG_CODE, value)
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 3）
-    value = record.get("ProDataOrgName")
-    if value is None or value == "":
+    value = get("ProDataOrgName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_ACCEPT_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_ACCEPT_PRO_DATA_ORG_NAME, value, "字符串"))
@@ -881,8 +1136,14 @@ def validate_accept(
             problems.append(_too_long(_F_ACCEPT_PRO_DATA_ORG_NAME, value, 400, utf8))
 
     # SBLSH 申办流水号 — String(50)，可选（表 3）
-    value = record.get("SBLSH")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("SBLSH")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_ACCEPT_APPLICATION_SERIAL_NO, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):

@@ -23,6 +23,8 @@ from .checks import (
     _Field,
     _level,
     _not_object,
+    _ok_region,
+    _ok_uscc,
     _required,
     _too_long,
     _unencodable,
@@ -162,6 +164,7 @@ def validate_correction(
     if data is None:
         return [_not_object(_CORRECTION_RECORD, record)]
     record = data
+    get = data.get  # bound once: every field reads through it
     problems: list[Problem] = []
     if not data.keys() <= _CORRECTION_FIELDS:
         for key in data:
@@ -170,8 +173,15 @@ def validate_correction(
     value: object
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 13）
-    value = record.get("RowGuid")
-    if value is None or value == "":
+    value = get("RowGuid")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_UUID.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_ROW_GUID, value, "字符串"))
@@ -184,8 +194,15 @@ def validate_correction(
             problems.append(_bad_format(_F_CORRECTION_ROW_GUID, value, _FORMAT_UUID, "format:uuid"))
 
     # ProjectNo 办件编号 — String(50)，必填（表 13）
-    value = record.get("ProjectNo")
-    if value is None or value == "":
+    value = get("ProjectNo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_NO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_PROJECT_NO, value, "字符串"))
@@ -202,8 +219,10 @@ def validate_correction(
             )
 
     # CorrectionStatus 补正状态 — String(3)，可选（表 13）
-    value = record.get("CorrectionStatus")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("CorrectionStatus")
+    if type(value) is str and value in _CODES_CORRECTION_STATUS:
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_CORRECTION_STATUS, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -215,8 +234,14 @@ def validate_correction(
                 )
 
     # InformerName 补正告知发出人姓名 — String(100)，必填（表 13）
-    value = record.get("InformerName")
-    if value is None or value == "":
+    value = get("InformerName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_INFORMER_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_INFORMER_NAME, value, "字符串"))
@@ -227,8 +252,16 @@ def validate_correction(
             problems.append(_too_long(_F_CORRECTION_INFORMER_NAME, value, 100, utf8))
 
     # InformRegionCode 补正告知部门所在地行政区划代码 — String(12)，必填（表 13）
-    value = record.get("InformRegionCode")
-    if value is None or value == "":
+    value = get("InformRegionCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_INFORM_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_INFORM_REGION_CODE, value, "字符串"))
@@ -250,8 +283,16 @@ def validate_correction(
             _check_region(problems, _F_CORRECTION_INFORM_REGION_CODE, value)
 
     # InformOrgCode 补正告知部门统一社会信用代码 — String(18)，必填（表 13）
-    value = record.get("InformOrgCode")
-    if value is None or value == "":
+    value = get("InformOrgCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_INFORM_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_INFORM_ORG_CODE, value, "字符串"))
@@ -268,8 +309,14 @@ def validate_correction(
             _check_uscc(problems, _F_CORRECTION_INFORM_ORG_CODE, value)
 
     # InformOrgName 补正告知的部门名称 — String(400)，必填（表 13）
-    value = record.get("InformOrgName")
-    if value is None or value == "":
+    value = get("InformOrgName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_INFORM_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_INFORM_ORG_NAME, value, "字符串"))
@@ -280,8 +327,14 @@ def validate_correction(
             problems.append(_too_long(_F_CORRECTION_INFORM_ORG_NAME, value, 400, utf8))
 
     # CorrectionReason 补正告知原因 — String(2000)，必填（表 13）
-    value = record.get("CorrectionReason")
-    if value is None or value == "":
+    value = get("CorrectionReason")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_CORRECTION_REASON))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_CORRECTION_REASON, value, "字符串"))
@@ -292,8 +345,15 @@ def validate_correction(
             problems.append(_too_long(_F_CORRECTION_CORRECTION_REASON, value, 2000, utf8))
 
     # BZCLQD 补正材料清单 — String(2000)，必填（表 13）
-    value = record.get("BZCLQD")
-    if value is None or value == "":
+    value = get("BZCLQD")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or ";" not in value)
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_CORRECTION_MATERIAL_LIST))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_CORRECTION_MATERIAL_LIST, value, "字符串"))
@@ -306,8 +366,10 @@ def validate_correction(
             _check_parts(problems, _F_CORRECTION_CORRECTION_MATERIAL_LIST, value, ";", None, None)
 
     # InformTime 补正告知时间 — DateTime，必填（表 13）
-    value = record.get("InformTime")
-    if value is None or value == "":
+    value = get("InformTime")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_INFORM_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_INFORM_TIME, value, "字符串"))
@@ -318,8 +380,10 @@ def validate_correction(
             problems.append(_bad_datetime(_F_CORRECTION_INFORM_TIME, value))
 
     # AcceptTime 补正受理时间 — DateTime，可选（表 13）
-    value = record.get("AcceptTime")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("AcceptTime")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_TIME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -329,8 +393,14 @@ def validate_correction(
                 problems.append(_bad_datetime(_F_CORRECTION_ACCEPT_TIME, value))
 
     # AcceptName 补正受理人姓名 — String(100)，可选（表 13）
-    value = record.get("AcceptName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("AcceptName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -340,8 +410,16 @@ def validate_correction(
                 problems.append(_too_long(_F_CORRECTION_ACCEPT_NAME, value, 100, utf8))
 
     # AcceptRegionCode 补正受理部门所在地行政区划代码 — String(12)，可选（表 13）
-    value = record.get("AcceptRegionCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("AcceptRegionCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_REGION_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -362,8 +440,16 @@ def validate_correction(
                 _check_region(problems, _F_CORRECTION_ACCEPT_REGION_CODE, value)
 
     # AcceptOrgCode 补正受理部门的组织机构代码 — String(18)，可选（表 13）
-    value = record.get("AcceptOrgCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("AcceptOrgCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_ORG_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -379,8 +465,14 @@ def validate_correction(
                 _check_uscc(problems, _F_CORRECTION_ACCEPT_ORG_CODE, value)
 
     # AcceptOrgName 补正受理的部门名称 — String(400)，可选（表 13）
-    value = record.get("AcceptOrgName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("AcceptOrgName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_ORG_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -390,8 +482,14 @@ def validate_correction(
                 problems.append(_too_long(_F_CORRECTION_ACCEPT_ORG_NAME, value, 400, utf8))
 
     # AcceptAddress 补正受理具体地点 — String(400)，可选（表 13）
-    value = record.get("AcceptAddress")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("AcceptAddress")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_ACCEPT_ADDRESS, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -401,8 +499,14 @@ def validate_correction(
                 problems.append(_too_long(_F_CORRECTION_ACCEPT_ADDRESS, value, 400, utf8))
 
     # Remark 备注信息 — String(1000)，可选（表 13）
-    value = record.get("Remark")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("Remark")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_REMARK, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -412,8 +516,14 @@ def validate_correction(
                 problems.append(_too_long(_F_CORRECTION_REMARK, value, 1000, utf8))
 
     # ReservNote 备用字段 — String(2000)，可选（表 13）
-    value = record.get("ReservNote")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ReservNote")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_RESERV_NOTE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -423,8 +533,15 @@ def validate_correction(
                 problems.append(_too_long(_F_CORRECTION_RESERV_NOTE, value, 2000, utf8))
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 13）
-    value = record.get("ProjectCo")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ProjectCo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 32
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_CO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_CORRECTION_PROJECT_CO, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -440,8 +557,10 @@ def validate_correction(
                 )
 
     # Cd_Operation 同步类型 — String(2)，必填（表 13）
-    value = record.get("Cd_Operation")
-    if value is None or value == "":
+    value = get("Cd_Operation")
+    if type(value) is str and value in _CODES_CD_OPERATION:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_CD_OPERATION, value, "字符串"))
@@ -452,8 +571,10 @@ def validate_correction(
             problems.append(_bad_code(_F_CORRECTION_CD_OPERATION, value, _CODESET_CD_OPERATION))
 
     # Cd_Time 同步时间 — DateTime，必填（表 13）
-    value = record.get("Cd_Time")
-    if value is None or value == "":
+    value = get("Cd_Time")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_CD_TIME, value, "字符串"))
@@ -464,8 +585,15 @@ def validate_correction(
             problems.append(_bad_datetime(_F_CORRECTION_CD_TIME, value))
 
     # Cd_Batch 批次号 — String(50)，必填（表 13）
-    value = record.get("Cd_Batch")
-    if value is None or value == "":
+    value = get("Cd_Batch")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_CD_BATCH.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_CD_BATCH, value, "字符串"))
@@ -480,8 +608,16 @@ def validate_correction(
             )
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 13）
-    value = record.get("ProDataRegionCode")
-    if value is None or value == "":
+    value = get("ProDataRegionCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_PRO_DATA_REGION_CODE, value, "字符串"))
@@ -503,8 +639,16 @@ def validate_correction(
             _check_region(problems, _F_CORRECTION_PRO_DATA_REGION_CODE, value)
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 13）
-    value = record.get("ProDataOrgCode")
-    if value is None or value == "":
+    value = get("ProDataOrgCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_PRO_DATA_ORG_CODE, value, "字符串"))
@@ -521,8 +665,14 @@ def validate_correction(
             _check_uscc(problems, _F_CORRECTION_PRO_DATA_ORG_CODE, value)
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 13）
-    value = record.get("ProDataOrgName")
-    if value is None or value == "":
+    value = get("ProDataOrgName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_CORRECTION_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_CORRECTION_PRO_DATA_ORG_NAME, value, "字符串"))

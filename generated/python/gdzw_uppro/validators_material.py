@@ -23,6 +23,9 @@ from .checks import (
     _is_blank,
     _level,
     _not_object,
+    _ok_region,
+    _ok_url,
+    _ok_uscc,
     _required,
     _required_if,
     _too_long,
@@ -143,6 +146,7 @@ def validate_material(
     if data is None:
         return [_not_object(_MATERIAL_RECORD, record)]
     record = data
+    get = data.get  # bound once: every field reads through it
     problems: list[Problem] = []
     if not data.keys() <= _MATERIAL_FIELDS:
         for key in data:
@@ -151,8 +155,15 @@ def validate_material(
     value: object
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 11）
-    value = record.get("RowGuid")
-    if value is None or value == "":
+    value = get("RowGuid")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_UUID.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_MATERIAL_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_ROW_GUID, value, "字符串"))
@@ -165,8 +176,15 @@ def validate_material(
             problems.append(_bad_format(_F_MATERIAL_ROW_GUID, value, _FORMAT_UUID, "format:uuid"))
 
     # ProjectNo 办件编号 — String(50)，必填（表 11）
-    value = record.get("ProjectNo")
-    if value is None or value == "":
+    value = get("ProjectNo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_NO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_MATERIAL_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_PROJECT_NO, value, "字符串"))
@@ -181,8 +199,14 @@ def validate_material(
             )
 
     # MaterialName 材料名称 — String(200)，必填（表 11）
-    value = record.get("MaterialName")
-    if value is None or value == "":
+    value = get("MaterialName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 200
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_MATERIAL_MATERIAL_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_MATERIAL_NAME, value, "字符串"))
@@ -193,8 +217,10 @@ def validate_material(
             problems.append(_too_long(_F_MATERIAL_MATERIAL_NAME, value, 200, utf8))
 
     # HandleSegment 办理环节 — String(50)，必填（表 11）
-    value = record.get("HandleSegment")
-    if value is None or value == "":
+    value = get("HandleSegment")
+    if type(value) is str and value in _CODES_HANDLE_SEGMENT:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_MATERIAL_HANDLE_SEGMENT))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_HANDLE_SEGMENT, value, "字符串"))
@@ -205,8 +231,10 @@ def validate_material(
             problems.append(_bad_code(_F_MATERIAL_HANDLE_SEGMENT, value, _CODESET_HANDLE_SEGMENT))
 
     # SubmitType 提交方式 — String(2)，必填（表 11）
-    value = record.get("SubmitType")
-    if value is None or value == "":
+    value = get("SubmitType")
+    if type(value) is str and value in _CODES_SUBMIT_RECEIVE_TYPE:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_MATERIAL_SUBMIT_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_SUBMIT_TYPE, value, "字符串"))
@@ -217,8 +245,10 @@ def validate_material(
             problems.append(_bad_code(_F_MATERIAL_SUBMIT_TYPE, value, _CODESET_SUBMIT_RECEIVE_TYPE))
 
     # MaterialMedium 材料介质 — String(1)，必填（表 11）
-    value = record.get("MaterialMedium")
-    if value is None or value == "":
+    value = get("MaterialMedium")
+    if type(value) is str and value in _CODES_MATERIAL_MEDIUM:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_MATERIAL_MATERIAL_MEDIUM))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_MATERIAL_MEDIUM, value, "字符串"))
@@ -229,8 +259,10 @@ def validate_material(
             problems.append(_bad_code(_F_MATERIAL_MATERIAL_MEDIUM, value, _CODESET_MATERIAL_MEDIUM))
 
     # GetType 收取方式 — String(2)，必填（表 11）
-    value = record.get("GetType")
-    if value is None or value == "":
+    value = get("GetType")
+    if type(value) is str and value in _CODES_GET_TYPE:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_MATERIAL_GET_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_GET_TYPE, value, "字符串"))
@@ -241,8 +273,10 @@ def validate_material(
             problems.append(_bad_code(_F_MATERIAL_GET_TYPE, value, _CODESET_GET_TYPE))
 
     # GetTime 收取时间 — DateTime，必填（表 11）
-    value = record.get("GetTime")
-    if value is None or value == "":
+    value = get("GetTime")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_MATERIAL_GET_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_GET_TIME, value, "字符串"))
@@ -253,8 +287,14 @@ def validate_material(
             problems.append(_bad_datetime(_F_MATERIAL_GET_TIME, value))
 
     # GetNum 收取数量 — String(5)，可选（表 11）
-    value = record.get("GetNum")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("GetNum")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 5
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_MATERIAL_GET_NUM, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -264,8 +304,14 @@ def validate_material(
                 problems.append(_too_long(_F_MATERIAL_GET_NUM, value, 5, utf8))
 
     # MaterialAttachName 附件名称 — String(200)，可选（表 11）
-    value = record.get("MaterialAttachName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("MaterialAttachName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 200
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_MATERIAL_MATERIAL_ATTACH_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -275,8 +321,14 @@ def validate_material(
                 problems.append(_too_long(_F_MATERIAL_MATERIAL_ATTACH_NAME, value, 200, utf8))
 
     # Remark 备注 — String(1000)，可选（表 11）
-    value = record.get("Remark")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("Remark")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_MATERIAL_REMARK, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -286,8 +338,15 @@ def validate_material(
                 problems.append(_too_long(_F_MATERIAL_REMARK, value, 1000, utf8))
 
     # GetMaterialURL 附件获取地址 — String(1000)，可选（表 11）
-    value = record.get("GetMaterialURL")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("GetMaterialURL")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 2 or _ok_url(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_MATERIAL_GET_MATERIAL_URL, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -299,8 +358,15 @@ def validate_material(
                 _check_url(problems, _F_MATERIAL_GET_MATERIAL_URL, value)
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 11）
-    value = record.get("ProjectCo")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ProjectCo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 32
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_CO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_MATERIAL_PROJECT_CO, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -316,8 +382,10 @@ def validate_material(
                 )
 
     # Cd_Operation 同步类型 — String(2)，必填（表 11）
-    value = record.get("Cd_Operation")
-    if value is None or value == "":
+    value = get("Cd_Operation")
+    if type(value) is str and value in _CODES_CD_OPERATION:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_MATERIAL_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_CD_OPERATION, value, "字符串"))
@@ -328,8 +396,10 @@ def validate_material(
             problems.append(_bad_code(_F_MATERIAL_CD_OPERATION, value, _CODESET_CD_OPERATION))
 
     # Cd_Time 同步时间 — DateTime，必填（表 11）
-    value = record.get("Cd_Time")
-    if value is None or value == "":
+    value = get("Cd_Time")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_MATERIAL_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_CD_TIME, value, "字符串"))
@@ -340,8 +410,15 @@ def validate_material(
             problems.append(_bad_datetime(_F_MATERIAL_CD_TIME, value))
 
     # Cd_Batch 批次号 — String(50)，必填（表 11）
-    value = record.get("Cd_Batch")
-    if value is None or value == "":
+    value = get("Cd_Batch")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_CD_BATCH.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_MATERIAL_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_CD_BATCH, value, "字符串"))
@@ -356,8 +433,16 @@ def validate_material(
             )
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 11）
-    value = record.get("ProDataRegionCode")
-    if value is None or value == "":
+    value = get("ProDataRegionCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_MATERIAL_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_PRO_DATA_REGION_CODE, value, "字符串"))
@@ -379,8 +464,16 @@ def validate_material(
             _check_region(problems, _F_MATERIAL_PRO_DATA_REGION_CODE, value)
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 11）
-    value = record.get("ProDataOrgCode")
-    if value is None or value == "":
+    value = get("ProDataOrgCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_MATERIAL_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_PRO_DATA_ORG_CODE, value, "字符串"))
@@ -397,8 +490,14 @@ def validate_material(
             _check_uscc(problems, _F_MATERIAL_PRO_DATA_ORG_CODE, value)
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 11）
-    value = record.get("ProDataOrgName")
-    if value is None or value == "":
+    value = get("ProDataOrgName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_MATERIAL_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_MATERIAL_PRO_DATA_ORG_NAME, value, "字符串"))

@@ -23,6 +23,8 @@ from .checks import (
     _is_blank,
     _level,
     _not_object,
+    _ok_region,
+    _ok_uscc,
     _required,
     _required_if,
     _too_long,
@@ -147,6 +149,7 @@ def validate_process(
     if data is None:
         return [_not_object(_PROCESS_RECORD, record)]
     record = data
+    get = data.get  # bound once: every field reads through it
     problems: list[Problem] = []
     if not data.keys() <= _PROCESS_FIELDS:
         for key in data:
@@ -155,8 +158,15 @@ def validate_process(
     value: object
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 5）
-    value = record.get("RowGuid")
-    if value is None or value == "":
+    value = get("RowGuid")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_UUID.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_ROW_GUID, value, "字符串"))
@@ -169,8 +179,15 @@ def validate_process(
             problems.append(_bad_format(_F_PROCESS_ROW_GUID, value, _FORMAT_UUID, "format:uuid"))
 
     # ProjectNo 办件编号 — String(50)，必填（表 5）
-    value = record.get("ProjectNo")
-    if value is None or value == "":
+    value = get("ProjectNo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_NO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_PROJECT_NO, value, "字符串"))
@@ -185,8 +202,10 @@ def validate_process(
             )
 
     # EventName 业务动作 — String(2)，必填（表 5）
-    value = record.get("EventName")
-    if value is None or value == "":
+    value = get("EventName")
+    if type(value) is str and value in _CODES_EVENT_NAME:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_EVENT_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_EVENT_NAME, value, "字符串"))
@@ -197,7 +216,7 @@ def validate_process(
             problems.append(_bad_code(_F_PROCESS_EVENT_NAME, value, _CODESET_EVENT_NAME))
 
     # ProcessName 审批处理环节名称 — String(1000)，必填（表 5）
-    value = record.get("ProcessName")
+    value = get("ProcessName")
     if value is None or value == "":
         problems.append(_required(_F_PROCESS_PROCESS_NAME))
     elif not isinstance(value, str):
@@ -209,8 +228,16 @@ def validate_process(
             problems.append(_bad_code(_F_PROCESS_PROCESS_NAME, value, _CODESET_PROCESS_NAME))
 
     # RegionCode 办理部门所在地行政区划代码 — String(12)，必填（表 5）
-    value = record.get("RegionCode")
-    if value is None or value == "":
+    value = get("RegionCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_REGION_CODE, value, "字符串"))
@@ -229,8 +256,16 @@ def validate_process(
             _check_region(problems, _F_PROCESS_REGION_CODE, value)
 
     # OrgCode 办理部门统一社会信用代码 — String(18)，必填（表 5）
-    value = record.get("OrgCode")
-    if value is None or value == "":
+    value = get("OrgCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_ORG_CODE, value, "字符串"))
@@ -245,8 +280,14 @@ def validate_process(
             _check_uscc(problems, _F_PROCESS_ORG_CODE, value)
 
     # OrgName 办理部门名称 — String(400)，必填（表 5）
-    value = record.get("OrgName")
-    if value is None or value == "":
+    value = get("OrgName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_ORG_NAME, value, "字符串"))
@@ -257,8 +298,14 @@ def validate_process(
             problems.append(_too_long(_F_PROCESS_ORG_NAME, value, 400, utf8))
 
     # HandleUserName 办理人姓名 — String(100)，必填（表 5）
-    value = record.get("HandleUserName")
-    if value is None or value == "":
+    value = get("HandleUserName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_HANDLE_USER_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_HANDLE_USER_NAME, value, "字符串"))
@@ -269,8 +316,14 @@ def validate_process(
             problems.append(_too_long(_F_PROCESS_HANDLE_USER_NAME, value, 100, utf8))
 
     # HandleUserIdCode 办理人统一身份认证平台账号 — String(50)，可选（表 5）
-    value = record.get("HandleUserIdCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("HandleUserIdCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_PROCESS_HANDLE_USER_ID_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -280,8 +333,10 @@ def validate_process(
                 problems.append(_too_long(_F_PROCESS_HANDLE_USER_ID_CODE, value, 50, utf8))
 
     # EventStartTime 环节开始时间 — DateTime，必填（表 5）
-    value = record.get("EventStartTime")
-    if value is None or value == "":
+    value = get("EventStartTime")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_EVENT_START_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_EVENT_START_TIME, value, "字符串"))
@@ -292,8 +347,10 @@ def validate_process(
             problems.append(_bad_datetime(_F_PROCESS_EVENT_START_TIME, value))
 
     # EventEndTime 环节结束时间 — DateTime，可选（表 5）
-    value = record.get("EventEndTime")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("EventEndTime")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_PROCESS_EVENT_END_TIME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -303,8 +360,14 @@ def validate_process(
                 problems.append(_bad_datetime(_F_PROCESS_EVENT_END_TIME, value))
 
     # HandleExplain 办理意见 — String(2000)，可选（表 5）
-    value = record.get("HandleExplain")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("HandleExplain")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_PROCESS_HANDLE_EXPLAIN, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -314,8 +377,14 @@ def validate_process(
                 problems.append(_too_long(_F_PROCESS_HANDLE_EXPLAIN, value, 2000, utf8))
 
     # Remark 备注 — String(1000)，可选（表 5）
-    value = record.get("Remark")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("Remark")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_PROCESS_REMARK, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -325,8 +394,15 @@ def validate_process(
                 problems.append(_too_long(_F_PROCESS_REMARK, value, 1000, utf8))
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 5）
-    value = record.get("ProjectCo")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ProjectCo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 32
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_CO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_PROCESS_PROJECT_CO, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -342,8 +418,14 @@ def validate_process(
                 )
 
     # SystemName 办理本笔业务的系统名称 — String(100)，必填（表 5）
-    value = record.get("SystemName")
-    if value is None or value == "":
+    value = get("SystemName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_SYSTEM_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_SYSTEM_NAME, value, "字符串"))
@@ -354,8 +436,10 @@ def validate_process(
             problems.append(_too_long(_F_PROCESS_SYSTEM_NAME, value, 100, utf8))
 
     # Cd_Operation 同步类型 — String(2)，必填（表 5）
-    value = record.get("Cd_Operation")
-    if value is None or value == "":
+    value = get("Cd_Operation")
+    if type(value) is str and value in _CODES_CD_OPERATION:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_CD_OPERATION, value, "字符串"))
@@ -366,8 +450,10 @@ def validate_process(
             problems.append(_bad_code(_F_PROCESS_CD_OPERATION, value, _CODESET_CD_OPERATION))
 
     # Cd_Time 同步时间 — DateTime，必填（表 5）
-    value = record.get("Cd_Time")
-    if value is None or value == "":
+    value = get("Cd_Time")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_CD_TIME, value, "字符串"))
@@ -378,8 +464,15 @@ def validate_process(
             problems.append(_bad_datetime(_F_PROCESS_CD_TIME, value))
 
     # Cd_Batch 批次号 — String(50)，必填（表 5）
-    value = record.get("Cd_Batch")
-    if value is None or value == "":
+    value = get("Cd_Batch")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_CD_BATCH.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_CD_BATCH, value, "字符串"))
@@ -394,8 +487,16 @@ def validate_process(
             )
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 5）
-    value = record.get("ProDataRegionCode")
-    if value is None or value == "":
+    value = get("ProDataRegionCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_PRO_DATA_REGION_CODE, value, "字符串"))
@@ -417,8 +518,16 @@ def validate_process(
             _check_region(problems, _F_PROCESS_PRO_DATA_REGION_CODE, value)
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 5）
-    value = record.get("ProDataOrgCode")
-    if value is None or value == "":
+    value = get("ProDataOrgCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_PRO_DATA_ORG_CODE, value, "字符串"))
@@ -435,8 +544,14 @@ def validate_process(
             _check_uscc(problems, _F_PROCESS_PRO_DATA_ORG_CODE, value)
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 5）
-    value = record.get("ProDataOrgName")
-    if value is None or value == "":
+    value = get("ProDataOrgName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_PROCESS_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_PROCESS_PRO_DATA_ORG_NAME, value, "字符串"))

@@ -23,6 +23,9 @@ from .checks import (
     _Field,
     _level,
     _not_object,
+    _ok_json,
+    _ok_region,
+    _ok_uscc,
     _required,
     _too_long,
     _unencodable,
@@ -142,6 +145,7 @@ def validate_receive(
     if data is None:
         return [_not_object(_RECEIVE_RECORD, record)]
     record = data
+    get = data.get  # bound once: every field reads through it
     problems: list[Problem] = []
     if not data.keys() <= _RECEIVE_FIELDS:
         for key in data:
@@ -150,8 +154,15 @@ def validate_receive(
     value: object
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 15）
-    value = record.get("RowGuid")
-    if value is None or value == "":
+    value = get("RowGuid")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_UUID.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECEIVE_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_ROW_GUID, value, "字符串"))
@@ -164,8 +175,15 @@ def validate_receive(
             problems.append(_bad_format(_F_RECEIVE_ROW_GUID, value, _FORMAT_UUID, "format:uuid"))
 
     # ProjectNo 办件编号 — String(50)，必填（表 15）
-    value = record.get("ProjectNo")
-    if value is None or value == "":
+    value = get("ProjectNo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_NO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECEIVE_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_PROJECT_NO, value, "字符串"))
@@ -180,8 +198,14 @@ def validate_receive(
             )
 
     # ReceiverName 领取人姓名 — String(200)，必填（表 15）
-    value = record.get("ReceiverName")
-    if value is None or value == "":
+    value = get("ReceiverName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 200
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECEIVE_RECEIVER_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_RECEIVER_NAME, value, "字符串"))
@@ -192,8 +216,10 @@ def validate_receive(
             problems.append(_too_long(_F_RECEIVE_RECEIVER_NAME, value, 200, utf8))
 
     # ReceiverPageType 领取人证件类型代码 — String(3)，必填（表 15）
-    value = record.get("ReceiverPageType")
-    if value is None or value == "":
+    value = get("ReceiverPageType")
+    if type(value) is str and value in _CODES_CERTIFICATE_TYPE:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECEIVE_RECEIVER_PAGE_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_RECEIVER_PAGE_TYPE, value, "字符串"))
@@ -206,8 +232,15 @@ def validate_receive(
             )
 
     # ResultCetrData 结果内容数据 — String(4000)，可选（表 15）
-    value = record.get("ResultCetrData")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ResultCetrData")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 4000
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 2 or _ok_json(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RECEIVE_RESULT_CETR_DATA, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -219,8 +252,14 @@ def validate_receive(
                 _check_json(problems, _F_RECEIVE_RESULT_CETR_DATA, value)
 
     # ReceiverPageNo 领取人证件号码 — String(50)，必填（表 15）
-    value = record.get("ReceiverPageNo")
-    if value is None or value == "":
+    value = get("ReceiverPageNo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECEIVE_RECEIVER_PAGE_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_RECEIVER_PAGE_NO, value, "字符串"))
@@ -231,8 +270,10 @@ def validate_receive(
             problems.append(_too_long(_F_RECEIVE_RECEIVER_PAGE_NO, value, 50, utf8))
 
     # ReceiveType 结果领取方式 — String(2)，必填（表 15）
-    value = record.get("ReceiveType")
-    if value is None or value == "":
+    value = get("ReceiveType")
+    if type(value) is str and value in _CODES_SUBMIT_RECEIVE_TYPE:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECEIVE_RECEIVE_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_RECEIVE_TYPE, value, "字符串"))
@@ -243,8 +284,10 @@ def validate_receive(
             problems.append(_bad_code(_F_RECEIVE_RECEIVE_TYPE, value, _CODESET_SUBMIT_RECEIVE_TYPE))
 
     # ReceiveTime 领取时间 — DateTime，必填（表 15）
-    value = record.get("ReceiveTime")
-    if value is None or value == "":
+    value = get("ReceiveTime")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECEIVE_RECEIVE_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_RECEIVE_TIME, value, "字符串"))
@@ -255,8 +298,16 @@ def validate_receive(
             problems.append(_bad_datetime(_F_RECEIVE_RECEIVE_TIME, value))
 
     # ReceiveRegionCode 领取登记部门所在地行政区划代码 — String(12)，必填（表 15）
-    value = record.get("ReceiveRegionCode")
-    if value is None or value == "":
+    value = get("ReceiveRegionCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECEIVE_RECEIVE_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_RECEIVE_REGION_CODE, value, "字符串"))
@@ -275,8 +326,16 @@ def validate_receive(
             _check_region(problems, _F_RECEIVE_RECEIVE_REGION_CODE, value)
 
     # ReceiveOrgCode 领取登记部门的组织机构代码 — String(18)，可选（表 15）
-    value = record.get("ReceiveOrgCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ReceiveOrgCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RECEIVE_RECEIVE_ORG_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -292,8 +351,14 @@ def validate_receive(
                 _check_uscc(problems, _F_RECEIVE_RECEIVE_ORG_CODE, value)
 
     # ReceiveOrgName 领取登记的部门名称 — String(400)，可选（表 15）
-    value = record.get("ReceiveOrgName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ReceiveOrgName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RECEIVE_RECEIVE_ORG_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -303,8 +368,14 @@ def validate_receive(
                 problems.append(_too_long(_F_RECEIVE_RECEIVE_ORG_NAME, value, 400, utf8))
 
     # Remark 备注信息 — String(2000)，可选（表 15）
-    value = record.get("Remark")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("Remark")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RECEIVE_REMARK, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -314,8 +385,15 @@ def validate_receive(
                 problems.append(_too_long(_F_RECEIVE_REMARK, value, 2000, utf8))
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 15）
-    value = record.get("ProjectCo")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ProjectCo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 32
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_CO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RECEIVE_PROJECT_CO, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -331,8 +409,10 @@ def validate_receive(
                 )
 
     # Cd_Operation 同步类型 — String(2)，必填（表 15）
-    value = record.get("Cd_Operation")
-    if value is None or value == "":
+    value = get("Cd_Operation")
+    if type(value) is str and value in _CODES_CD_OPERATION:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECEIVE_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_CD_OPERATION, value, "字符串"))
@@ -343,8 +423,10 @@ def validate_receive(
             problems.append(_bad_code(_F_RECEIVE_CD_OPERATION, value, _CODESET_CD_OPERATION))
 
     # Cd_Time 同步时间 — DateTime，必填（表 15）
-    value = record.get("Cd_Time")
-    if value is None or value == "":
+    value = get("Cd_Time")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECEIVE_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_CD_TIME, value, "字符串"))
@@ -355,8 +437,15 @@ def validate_receive(
             problems.append(_bad_datetime(_F_RECEIVE_CD_TIME, value))
 
     # Cd_Batch 批次号 — String(50)，必填（表 15）
-    value = record.get("Cd_Batch")
-    if value is None or value == "":
+    value = get("Cd_Batch")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_CD_BATCH.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECEIVE_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_CD_BATCH, value, "字符串"))
@@ -371,8 +460,16 @@ def validate_receive(
             )
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 15）
-    value = record.get("ProDataRegionCode")
-    if value is None or value == "":
+    value = get("ProDataRegionCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECEIVE_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_PRO_DATA_REGION_CODE, value, "字符串"))
@@ -394,8 +491,16 @@ def validate_receive(
             _check_region(problems, _F_RECEIVE_PRO_DATA_REGION_CODE, value)
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 15）
-    value = record.get("ProDataOrgCode")
-    if value is None or value == "":
+    value = get("ProDataOrgCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECEIVE_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_PRO_DATA_ORG_CODE, value, "字符串"))
@@ -412,8 +517,14 @@ def validate_receive(
             _check_uscc(problems, _F_RECEIVE_PRO_DATA_ORG_CODE, value)
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 15）
-    value = record.get("ProDataOrgName")
-    if value is None or value == "":
+    value = get("ProDataOrgName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECEIVE_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECEIVE_PRO_DATA_ORG_NAME, value, "字符串"))

@@ -67,6 +67,7 @@ def validate_reconciliation(
     if data is None:
         return [_not_object(_RECONCILIATION_RECORD, record)]
     record = data
+    get = data.get  # bound once: every field reads through it
     problems: list[Problem] = []
     if not data.keys() <= _RECONCILIATION_FIELDS:
         for key in data:
@@ -75,8 +76,10 @@ def validate_reconciliation(
     value: object
 
     # Table_name 业务表英文名称 — String(32)，必填（表 17）
-    value = record.get("Table_name")
-    if value is None or value == "":
+    value = get("Table_name")
+    if type(value) is str and value in _CODES_RECONCILIATION_TABLE:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECONCILIATION_TABLE_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECONCILIATION_TABLE_NAME, value, "字符串"))
@@ -89,8 +92,15 @@ def validate_reconciliation(
             )
 
     # Cd_batch 批次号 — String(50)，必填（表 17）
-    value = record.get("Cd_batch")
-    if value is None or value == "":
+    value = get("Cd_batch")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_CD_BATCH.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECONCILIATION_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECONCILIATION_CD_BATCH, value, "字符串"))
@@ -105,8 +115,10 @@ def validate_reconciliation(
             )
 
     # Cd_count 批次记录数 — Long(20)，必填（表 17）
-    value = record.get("Cd_count")
-    if value is None or value == "":
+    value = get("Cd_count")
+    if type(value) is int and -9223372036854775808 <= value <= 9223372036854775807:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECONCILIATION_CD_COUNT))
     elif isinstance(value, bool) or not isinstance(value, int):
         problems.append(_wrong_type(_F_RECONCILIATION_CD_COUNT, value, "整数"))
@@ -117,8 +129,10 @@ def validate_reconciliation(
             problems.append(_too_large(_F_RECONCILIATION_CD_COUNT, value, 9223372036854775807))
 
     # Cd_time 批次上报时间 — DateTime，必填（表 17）
-    value = record.get("Cd_time")
-    if value is None or value == "":
+    value = get("Cd_time")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RECONCILIATION_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RECONCILIATION_CD_TIME, value, "字符串"))

@@ -26,6 +26,10 @@ from .checks import (
     _Field,
     _level,
     _not_object,
+    _ok_currency,
+    _ok_non_negative,
+    _ok_region,
+    _ok_uscc,
     _required,
     _too_large,
     _too_long,
@@ -161,6 +165,7 @@ def validate_result(
     if data is None:
         return [_not_object(_RESULT_RECORD, record)]
     record = data
+    get = data.get  # bound once: every field reads through it
     problems: list[Problem] = []
     if not data.keys() <= _RESULT_FIELDS:
         for key in data:
@@ -169,8 +174,15 @@ def validate_result(
     value: object
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 7）
-    value = record.get("RowGuid")
-    if value is None or value == "":
+    value = get("RowGuid")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_UUID.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RESULT_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_ROW_GUID, value, "字符串"))
@@ -183,8 +195,15 @@ def validate_result(
             problems.append(_bad_format(_F_RESULT_ROW_GUID, value, _FORMAT_UUID, "format:uuid"))
 
     # ProjectNo 办件编号 — String(50)，必填（表 7）
-    value = record.get("ProjectNo")
-    if value is None or value == "":
+    value = get("ProjectNo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_NO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RESULT_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_PROJECT_NO, value, "字符串"))
@@ -199,8 +218,16 @@ def validate_result(
             )
 
     # HandleRegionCode 办理部门所在地行政区域代码 — String(12)，可选（表 7）
-    value = record.get("HandleRegionCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("HandleRegionCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_HANDLE_REGION_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -221,8 +248,16 @@ def validate_result(
                 _check_region(problems, _F_RESULT_HANDLE_REGION_CODE, value)
 
     # HandleOrgCode 办理部门组织机构代码 — String(18)，可选（表 7）
-    value = record.get("HandleOrgCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("HandleOrgCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_HANDLE_ORG_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -238,8 +273,14 @@ def validate_result(
                 _check_uscc(problems, _F_RESULT_HANDLE_ORG_CODE, value)
 
     # HandleOrgName 办理部门名称 — String(400)，可选（表 7）
-    value = record.get("HandleOrgName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("HandleOrgName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_HANDLE_ORG_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -249,8 +290,14 @@ def validate_result(
                 problems.append(_too_long(_F_RESULT_HANDLE_ORG_NAME, value, 400, utf8))
 
     # HandleUserName 办结人员姓名 — String(100)，可选（表 7）
-    value = record.get("HandleUserName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("HandleUserName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_HANDLE_USER_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -260,8 +307,10 @@ def validate_result(
                 problems.append(_too_long(_F_RESULT_HANDLE_USER_NAME, value, 100, utf8))
 
     # ResultDate 办结时间 — DateTime，必填（表 7）
-    value = record.get("ResultDate")
-    if value is None or value == "":
+    value = get("ResultDate")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RESULT_RESULT_DATE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_RESULT_DATE, value, "字符串"))
@@ -272,8 +321,10 @@ def validate_result(
             problems.append(_bad_datetime(_F_RESULT_RESULT_DATE, value))
 
     # ResultType 办理结果 — String(2)，必填（表 7）
-    value = record.get("ResultType")
-    if value is None or value == "":
+    value = get("ResultType")
+    if type(value) is str and value in _CODES_RESULT_TYPE:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RESULT_RESULT_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_RESULT_TYPE, value, "字符串"))
@@ -284,8 +335,14 @@ def validate_result(
             problems.append(_bad_code(_F_RESULT_RESULT_TYPE, value, _CODESET_RESULT_TYPE))
 
     # ResultExplain 办件结果描述 — String(2000)，可选（表 7）
-    value = record.get("ResultExplain")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ResultExplain")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_RESULT_EXPLAIN, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -295,8 +352,14 @@ def validate_result(
                 problems.append(_too_long(_F_RESULT_RESULT_EXPLAIN, value, 2000, utf8))
 
     # Charge 收费金额 — Double(16)，可选（表 7）
-    value = record.get("Charge")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("Charge")
+    if (
+        (type(value) is float or type(value) is int)
+        and -9999999999999999 <= value <= 9999999999999999
+        and (level < 2 or _ok_non_negative(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             problems.append(_wrong_type(_F_RESULT_CHARGE, value, "数值"))
         else:
@@ -310,8 +373,16 @@ def validate_result(
                 _check_non_negative(problems, _F_RESULT_CHARGE, value)
 
     # MonetaryUnitCode 金额单位代码 — String(3)，可选（表 7）
-    value = record.get("MonetaryUnitCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("MonetaryUnitCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 3
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_CURRENCY_CODE.fullmatch(value))
+        and (level < 2 or _ok_currency(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_MONETARY_UNIT_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -332,8 +403,15 @@ def validate_result(
                 _check_currency(problems, _F_RESULT_MONETARY_UNIT_CODE, value)
 
     # ResultCetrName 结果证照名称 — String(2000)，可选（表 7）
-    value = record.get("ResultCetrName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ResultCetrName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or "^" not in value)
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_RESULT_CETR_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -345,8 +423,15 @@ def validate_result(
                 _check_parts(problems, _F_RESULT_RESULT_CETR_NAME, value, "^", None, None)
 
     # ResultCetrNo 结果证照编号 — String(2000)，可选（表 7）
-    value = record.get("ResultCetrNo")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ResultCetrNo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or "^" not in value)
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_RESULT_CETR_NO, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -358,8 +443,10 @@ def validate_result(
                 _check_parts(problems, _F_RESULT_RESULT_CETR_NO, value, "^", None, None)
 
     # IsDeliveryResults 是否快递递送结果 — String(2)，必填（表 7）
-    value = record.get("IsDeliveryResults")
-    if value is None or value == "":
+    value = get("IsDeliveryResults")
+    if type(value) is str and value in _CODES_YES_NO:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RESULT_IS_DELIVERY_RESULTS))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_IS_DELIVERY_RESULTS, value, "字符串"))
@@ -370,8 +457,10 @@ def validate_result(
             problems.append(_bad_code(_F_RESULT_IS_DELIVERY_RESULTS, value, _CODESET_YES_NO))
 
     # Satisfaction 满意度 — String(2)，可选（表 7）
-    value = record.get("Satisfaction")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("Satisfaction")
+    if type(value) is str and value in _CODES_SATISFACTION:
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_SATISFACTION, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -381,8 +470,14 @@ def validate_result(
                 problems.append(_bad_code(_F_RESULT_SATISFACTION, value, _CODESET_SATISFACTION))
 
     # Remark 备注 — String(1000)，可选（表 7）
-    value = record.get("Remark")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("Remark")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_REMARK, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -392,8 +487,15 @@ def validate_result(
                 problems.append(_too_long(_F_RESULT_REMARK, value, 1000, utf8))
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 7）
-    value = record.get("ProjectCo")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ProjectCo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 32
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_CO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_RESULT_PROJECT_CO, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -409,8 +511,10 @@ def validate_result(
                 )
 
     # Cd_Operation 同步类型 — String(2)，必填（表 7）
-    value = record.get("Cd_Operation")
-    if value is None or value == "":
+    value = get("Cd_Operation")
+    if type(value) is str and value in _CODES_CD_OPERATION:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RESULT_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_CD_OPERATION, value, "字符串"))
@@ -421,8 +525,10 @@ def validate_result(
             problems.append(_bad_code(_F_RESULT_CD_OPERATION, value, _CODESET_CD_OPERATION))
 
     # Cd_Time 同步时间 — DateTime，必填（表 7）
-    value = record.get("Cd_Time")
-    if value is None or value == "":
+    value = get("Cd_Time")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RESULT_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_CD_TIME, value, "字符串"))
@@ -433,8 +539,15 @@ def validate_result(
             problems.append(_bad_datetime(_F_RESULT_CD_TIME, value))
 
     # Cd_Batch 批次号 — String(50)，必填（表 7）
-    value = record.get("Cd_Batch")
-    if value is None or value == "":
+    value = get("Cd_Batch")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_CD_BATCH.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RESULT_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_CD_BATCH, value, "字符串"))
@@ -449,8 +562,16 @@ def validate_result(
             )
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 7）
-    value = record.get("ProDataRegionCode")
-    if value is None or value == "":
+    value = get("ProDataRegionCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RESULT_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_PRO_DATA_REGION_CODE, value, "字符串"))
@@ -469,8 +590,16 @@ def validate_result(
             _check_region(problems, _F_RESULT_PRO_DATA_REGION_CODE, value)
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 7）
-    value = record.get("ProDataOrgCode")
-    if value is None or value == "":
+    value = get("ProDataOrgCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RESULT_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_PRO_DATA_ORG_CODE, value, "字符串"))
@@ -487,8 +616,14 @@ def validate_result(
             _check_uscc(problems, _F_RESULT_PRO_DATA_ORG_CODE, value)
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 7）
-    value = record.get("ProDataOrgName")
-    if value is None or value == "":
+    value = get("ProDataOrgName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_RESULT_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_RESULT_PRO_DATA_ORG_NAME, value, "字符串"))

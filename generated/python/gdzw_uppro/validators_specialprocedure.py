@@ -27,6 +27,10 @@ from .checks import (
     _is_blank,
     _level,
     _not_object,
+    _ok_currency,
+    _ok_non_negative,
+    _ok_region,
+    _ok_uscc,
     _required,
     _required_if,
     _too_large,
@@ -164,6 +168,7 @@ def validate_specialprocedure(
     if data is None:
         return [_not_object(_SPECIALPROCEDURE_RECORD, record)]
     record = data
+    get = data.get  # bound once: every field reads through it
     problems: list[Problem] = []
     if not data.keys() <= _SPECIALPROCEDURE_FIELDS:
         for key in data:
@@ -174,8 +179,15 @@ def validate_specialprocedure(
     value: object
 
     # RowGuid 记录唯一标识 — String(50)，必填（表 9）
-    value = record.get("RowGuid")
-    if value is None or value == "":
+    value = get("RowGuid")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_UUID.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_ROW_GUID))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_ROW_GUID, value, "字符串"))
@@ -190,8 +202,15 @@ def validate_specialprocedure(
             )
 
     # ProjectNo 办件编号 — String(50)，必填（表 9）
-    value = record.get("ProjectNo")
-    if value is None or value == "":
+    value = get("ProjectNo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_NO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_PROJECT_NO))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_PROJECT_NO, value, "字符串"))
@@ -208,8 +227,10 @@ def validate_specialprocedure(
             )
 
     # SpecialType 特别程序种类 — String(2)，必填（表 9）
-    value = record.get("SpecialType")
-    if value is None or value == "":
+    value = get("SpecialType")
+    if type(value) is str and value in _CODES_SPECIAL_TYPE:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_SPECIAL_TYPE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_SPECIAL_TYPE, value, "字符串"))
@@ -222,8 +243,14 @@ def validate_specialprocedure(
             )
 
     # SpecialName 特别程序种类名称 — String(1000)，必填（表 9）
-    value = record.get("SpecialName")
-    if value is None or value == "":
+    value = get("SpecialName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_SPECIAL_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_SPECIAL_NAME, value, "字符串"))
@@ -234,8 +261,10 @@ def validate_specialprocedure(
             problems.append(_too_long(_F_SPECIALPROCEDURE_SPECIAL_NAME, value, 1000, utf8))
 
     # SpecialTime 特别程序开始时间 — DateTime，必填（表 9）
-    value = record.get("SpecialTime")
-    if value is None or value == "":
+    value = get("SpecialTime")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_SPECIAL_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_SPECIAL_TIME, value, "字符串"))
@@ -246,8 +275,14 @@ def validate_specialprocedure(
             problems.append(_bad_datetime(_F_SPECIALPROCEDURE_SPECIAL_TIME, value))
 
     # SpecialReason 特别程序启动理由或依据 — String(2000)，必填（表 9）
-    value = record.get("SpecialReason")
-    if value is None or value == "":
+    value = get("SpecialReason")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_SPECIAL_REASON))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_SPECIAL_REASON, value, "字符串"))
@@ -258,8 +293,14 @@ def validate_specialprocedure(
             problems.append(_too_long(_F_SPECIALPROCEDURE_SPECIAL_REASON, value, 2000, utf8))
 
     # ApplierUserName 申请人 — String(100)，可选（表 9）
-    value = record.get("ApplierUserName")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ApplierUserName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_APPLIER_USER_NAME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -269,8 +310,10 @@ def validate_specialprocedure(
                 problems.append(_too_long(_F_SPECIALPROCEDURE_APPLIER_USER_NAME, value, 100, utf8))
 
     # EndTime 特别程序结束时间 — DateTime，可选（表 9）
-    value = record.get("EndTime")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("EndTime")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_END_TIME, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -280,8 +323,14 @@ def validate_specialprocedure(
                 problems.append(_bad_datetime(_F_SPECIALPROCEDURE_END_TIME, value))
 
     # Result 特别程序结果 — String(2000)，可选（表 9）
-    value = record.get("Result")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("Result")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_RESULT, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -291,8 +340,14 @@ def validate_specialprocedure(
                 problems.append(_too_long(_F_SPECIALPROCEDURE_RESULT, value, 2000, utf8))
 
     # SpecialExplain 特别程序办理意见 — String(2000)，可选（表 9）
-    value = record.get("SpecialExplain")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("SpecialExplain")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 2000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_SPECIAL_EXPLAIN, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -302,8 +357,14 @@ def validate_specialprocedure(
                 problems.append(_too_long(_F_SPECIALPROCEDURE_SPECIAL_EXPLAIN, value, 2000, utf8))
 
     # HandleUser 办理人 — String(100)，可选（表 9）
-    value = record.get("HandleUser")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("HandleUser")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 100
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_HANDLE_USER, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -313,8 +374,14 @@ def validate_specialprocedure(
                 problems.append(_too_long(_F_SPECIALPROCEDURE_HANDLE_USER, value, 100, utf8))
 
     # Remark 备注 — String(1000)，可选（表 9）
-    value = record.get("Remark")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("Remark")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 1000
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_REMARK, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -324,8 +391,14 @@ def validate_specialprocedure(
                 problems.append(_too_long(_F_SPECIALPROCEDURE_REMARK, value, 1000, utf8))
 
     # Charge 特别程序收费金额 — Double(16)，可选（表 9）
-    value = record.get("Charge")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("Charge")
+    if (
+        (type(value) is float or type(value) is int)
+        and -9999999999999999 <= value <= 9999999999999999
+        and (level < 2 or _ok_non_negative(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_CHARGE, value, "数值"))
         else:
@@ -339,8 +412,16 @@ def validate_specialprocedure(
                 _check_non_negative(problems, _F_SPECIALPROCEDURE_CHARGE, value)
 
     # MonetaryUnitCode 特别程序金额单位代码 — String(3)，可选（表 9）
-    value = record.get("MonetaryUnitCode")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("MonetaryUnitCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 3
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_CURRENCY_CODE.fullmatch(value))
+        and (level < 2 or _ok_currency(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_MONETARY_UNIT_CODE, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -361,8 +442,15 @@ def validate_specialprocedure(
                 _check_currency(problems, _F_SPECIALPROCEDURE_MONETARY_UNIT_CODE, value)
 
     # ProjectCo 投资项目统一代码 — String(32)，可选（表 9）
-    value = record.get("ProjectCo")
-    if value is not None and value != "":  # null and "" are absent for an optional field
+    value = get("ProjectCo")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 32
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_PROJECT_CO.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is not None and value != "":  # null and "" are absent for an optional field
         if not isinstance(value, str):
             problems.append(_wrong_type(_F_SPECIALPROCEDURE_PROJECT_CO, value, "字符串"))
         elif not value.isascii() and not value.isprintable() and _cannot_encode(value):
@@ -381,8 +469,10 @@ def validate_specialprocedure(
                 )
 
     # Cd_Operation 同步类型 — String(2)，必填（表 9）
-    value = record.get("Cd_Operation")
-    if value is None or value == "":
+    value = get("Cd_Operation")
+    if type(value) is str and value in _CODES_CD_OPERATION:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_CD_OPERATION))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_CD_OPERATION, value, "字符串"))
@@ -395,8 +485,10 @@ def validate_specialprocedure(
             )
 
     # Cd_Time 同步时间 — DateTime，必填（表 9）
-    value = record.get("Cd_Time")
-    if value is None or value == "":
+    value = get("Cd_Time")
+    if type(value) is str and _RE_DATETIME.fullmatch(value):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_CD_TIME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_CD_TIME, value, "字符串"))
@@ -407,8 +499,15 @@ def validate_specialprocedure(
             problems.append(_bad_datetime(_F_SPECIALPROCEDURE_CD_TIME, value))
 
     # Cd_Batch 批次号 — String(50)，必填（表 9）
-    value = record.get("Cd_Batch")
-    if value is None or value == "":
+    value = get("Cd_Batch")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 50
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_CD_BATCH.fullmatch(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_CD_BATCH))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_CD_BATCH, value, "字符串"))
@@ -425,8 +524,16 @@ def validate_specialprocedure(
             )
 
     # ProDataRegionCode 数据提供部门行政区划代码 — String(12)，必填（表 9）
-    value = record.get("ProDataRegionCode")
-    if value is None or value == "":
+    value = get("ProDataRegionCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 12
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_REGION_CODE.fullmatch(value))
+        and (level < 2 or _ok_region(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_PRO_DATA_REGION_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_PRO_DATA_REGION_CODE, value, "字符串"))
@@ -448,8 +555,16 @@ def validate_specialprocedure(
             _check_region(problems, _F_SPECIALPROCEDURE_PRO_DATA_REGION_CODE, value)
 
     # ProDataOrgCode 数据提供部门统一社会信用代码 — String(18)，必填（表 9）
-    value = record.get("ProDataOrgCode")
-    if value is None or value == "":
+    value = get("ProDataOrgCode")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 18
+        and (value.isascii() or not utf8 and value.isprintable())
+        and (level < 1 or _RE_USCC.fullmatch(value))
+        and (level < 2 or _ok_uscc(value))
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_PRO_DATA_ORG_CODE))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_PRO_DATA_ORG_CODE, value, "字符串"))
@@ -468,8 +583,14 @@ def validate_specialprocedure(
             _check_uscc(problems, _F_SPECIALPROCEDURE_PRO_DATA_ORG_CODE, value)
 
     # ProDataOrgName 数据提供部门名称 — String(400)，必填（表 9）
-    value = record.get("ProDataOrgName")
-    if value is None or value == "":
+    value = get("ProDataOrgName")
+    if (
+        type(value) is str
+        and 0 < len(value) <= 400
+        and (value.isascii() or not utf8 and value.isprintable())
+    ):
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_PRO_DATA_ORG_NAME))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_PRO_DATA_ORG_NAME, value, "字符串"))
@@ -480,8 +601,10 @@ def validate_specialprocedure(
             problems.append(_too_long(_F_SPECIALPROCEDURE_PRO_DATA_ORG_NAME, value, 400, utf8))
 
     # TBCXSX 特别程序时限 — Int(10)，必填（表 9）
-    value = record.get("TBCXSX")
-    if value is None or value == "":
+    value = get("TBCXSX")
+    if type(value) is int and -2147483648 <= value <= 2147483647:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_TIME_LIMIT))
     elif isinstance(value, bool) or not isinstance(value, int):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_TIME_LIMIT, value, "整数"))
@@ -492,8 +615,10 @@ def validate_specialprocedure(
             problems.append(_too_large(_F_SPECIALPROCEDURE_TIME_LIMIT, value, 2147483647))
 
     # TBCXSXDW 特别程序时限单位 — String(2)，必填（表 9）
-    value = record.get("TBCXSXDW")
-    if value is None or value == "":
+    value = get("TBCXSXDW")
+    if type(value) is str and value in _CODES_TIME_LIMIT_UNIT:
+        pass  # the fast path: surely no problem
+    elif value is None or value == "":
         problems.append(_required(_F_SPECIALPROCEDURE_TIME_LIMIT_UNIT))
     elif not isinstance(value, str):
         problems.append(_wrong_type(_F_SPECIALPROCEDURE_TIME_LIMIT_UNIT, value, "字符串"))

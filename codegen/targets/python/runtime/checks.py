@@ -104,6 +104,11 @@ class LazyValidators(Mapping[str, Validator]):
 def _show(info: _Field, value: object) -> str:
     if info.sensitive and isinstance(value, str):
         value = _mask(value)
+    # A long text: repr() of its head alone, when the rest holds no quote that could change
+    # repr's choice of quotes (each character's escape does not depend on the others): the
+    # same 57 characters, without escaping the whole of a long value.
+    if type(value) is str and len(value) > 60 and "'" not in value[58:] and '"' not in value[58:]:
+        return repr(value[:58])[:57] + "..."
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -127,28 +132,48 @@ def type_name(value: object) -> str:
     return type(value).__name__
 
 
-def _problem(
-    info: _Field, code: str, detail: str, value: object = None, rule: str | None = None
+def _new_problem(
+    field: str | None,
+    code: str,
+    message: str,
+    label: str | None,
+    source: str | None,
+    rule: str | None,
+    value: str | None,
 ) -> Problem:
-    shown = None if value is None else _show(info, value)
+    """Problem(...) without its constructor: filling __dict__ directly skips the frozen
+    dataclass's per-field object.__setattr__ calls (about half a µs a problem); the
+    result is the same, still-frozen Problem."""
+    problem = object.__new__(Problem)
+    problem.__dict__.update(
+        field=field,
+        code=code,
+        message=message,
+        label=label,
+        source=source,
+        rule=rule,
+        severity=PROBLEM_SEVERITIES[code],
+        value=value,
+    )
+    return problem
+
+
+def _problem(
+    info: _Field,
+    code: str,
+    detail: str,
+    value: object = None,
+    rule: str | None = None,
+    shown: str | None = None,
+) -> Problem:
+    """``shown``: ``_show(info, value)`` when the caller has it already (its detail)."""
+    if shown is None and value is not None:
+        shown = _show(info, value)
     rule = rule or code
     message = (
         f"{info.wire}（{info.label}）：{PROBLEM_LABELS[code]}［{rule}］，{detail}（{info.source}）"
     )
-    # Filling __dict__ directly skips the frozen dataclass's per-field object.__setattr__
-    # calls (about 2 µs a problem); the result is the same, still-frozen Problem.
-    problem = object.__new__(Problem)
-    problem.__dict__.update(
-        field=info.wire,
-        code=code,
-        message=message,
-        label=info.label,
-        source=info.source,
-        rule=rule,
-        severity=PROBLEM_SEVERITIES[code],
-        value=shown,
-    )
-    return problem
+    return _new_problem(info.wire, code, message, info.label, info.source, rule, shown)
 
 
 def _required(info: _Field) -> Problem:
@@ -156,8 +181,9 @@ def _required(info: _Field) -> Problem:
 
 
 def _wrong_type(info: _Field, value: object, expected: str) -> Problem:
+    shown = _show(info, value)
     return _problem(
-        info, "type", f"应为{expected}，实为{type_name(value)} {_show(info, value)}", value
+        info, "type", f"应为{expected}，实为{type_name(value)} {shown}", value, None, shown
     )
 
 
@@ -199,19 +225,21 @@ def _negative(info: _Field, value: float) -> Problem:
 
 
 def _bad_code(info: _Field, value: str, codeset: _Info) -> Problem:
-    detail = f"{_show(info, value)} 不是代码集“{codeset.label}”（{codeset.detail}）中的代码"
-    return _problem(info, "code", detail, value)
+    shown = _show(info, value)
+    detail = f"{shown} 不是代码集“{codeset.label}”（{codeset.detail}）中的代码"
+    return _problem(info, "code", detail, value, None, shown)
 
 
 def _bad_format(info: _Field, value: str, fmt: _Info, rule: str) -> Problem:
-    return _problem(
-        info, "format", f"{_show(info, value)} 不符合{fmt.label}的格式：{fmt.detail}", value, rule
-    )
+    shown = _show(info, value)
+    detail = f"{shown} 不符合{fmt.label}的格式：{fmt.detail}"
+    return _problem(info, "format", detail, value, rule, shown)
 
 
 def _bad_datetime(info: _Field, value: str) -> Problem:
-    detail = f"{_show(info, value)} 应为 {DATETIME_FORMAT} 格式的真实日期时间（{TIMEZONE_LABEL}）"
-    return _problem(info, "datetime", detail, value)
+    shown = _show(info, value)
+    detail = f"{shown} 应为 {DATETIME_FORMAT} 格式的真实日期时间（{TIMEZONE_LABEL}）"
+    return _problem(info, "datetime", detail, value, None, shown)
 
 
 # The rule checks take the problem code they report from the generated code: each rule's
@@ -339,6 +367,27 @@ def _check_json(problems: list[Problem], info: _Field, value: str) -> None:
     if not is_json_text(value):
         detail = f"{_show(info, value)} 不是有效的 JSON 文本"
         problems.append(_problem(info, "json", detail, value, "domain:json"))
+
+
+# The domain checks as predicates, true when the check would find nothing: the generated
+# validators' fast path (a value failing one goes through the _check_* above).
+_ok_currency: Final = is_currency
+_ok_json: Final = is_json_text
+_ok_mobile: Final = is_mobile
+_ok_url: Final = is_url
+_ok_zip: Final = is_zip_code
+
+
+def _ok_region(value: str) -> bool:
+    return region_status(value) is None
+
+
+def _ok_uscc(value: str) -> bool:
+    return uscc_problem(value) is None
+
+
+def _ok_non_negative(value: float) -> bool:
+    return value >= 0
 
 
 # ---------------------------------------------------------------- strict: cross-field rules
@@ -472,15 +521,7 @@ def _check_non_negative_fields(
 
 def _not_object(info: _Field, value: object) -> Problem:
     message = f"{info.label}记录：{PROBLEM_LABELS['not_object']}［not_object］，应为 JSON 对象，实为{type_name(value)}（{info.source}）"
-    return Problem(
-        None,
-        "not_object",
-        message,
-        None,
-        info.source,
-        "not_object",
-        PROBLEM_SEVERITIES["not_object"],
-    )
+    return _new_problem(None, "not_object", message, None, info.source, "not_object", None)
 
 
 def _unknown(key: object, input_names: Mapping[str, str], info: _Field) -> Problem:
@@ -496,15 +537,7 @@ def _unknown(key: object, input_names: Mapping[str, str], info: _Field) -> Probl
     message = (
         f"{name}：{PROBLEM_LABELS['unknown_field']}［unknown_field］，{detail}（{info.source}）"
     )
-    return Problem(
-        name,
-        "unknown_field",
-        message,
-        None,
-        info.source,
-        "unknown_field",
-        PROBLEM_SEVERITIES["unknown_field"],
-    )
+    return _new_problem(name, "unknown_field", message, None, info.source, "unknown_field", None)
 
 
 def _as_dict(record: object) -> dict[object, object] | None:

@@ -36,7 +36,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Final, Literal, Protocol, cast
 from urllib.parse import urlsplit
 
-from .normalize import normalize
+from .normalize import canonical_record
 from .problems import InvalidRecordError, Problem, errors
 from .record_groups import RecordGroups
 from .signing import make_headers, new_nonce, sign, timestamp_now
@@ -609,18 +609,24 @@ def _is_loopback(host: str) -> bool:
 
 def record_mapping(key: str, record: object) -> dict[str, object]:
     """A record as a mapping with canonical wire names (dataclass or mapping)."""
+    if type(record) is dict:  # the common case: a plain dict has no to_dict to look for
+        return canonical_record(key, record)
     to_dict = getattr(record, "to_dict", None)
     if callable(to_dict) and getattr(record, "KEY", key) == key:
         data = to_dict()
         if isinstance(data, dict):
             return data
     if isinstance(record, Mapping):
-        return normalize(key, record).record
+        return canonical_record(key, record)
     raise TypeError(f"{key} 记录应为 {key} 数据类或映射，实为 {type(record).__name__}")
 
 
+# One encoder for every body: json.dumps with options builds a new one per call.
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _encode(payload: object) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode(payload).encode("utf-8")
 
 
 class Client(RecordGroups):
@@ -731,8 +737,13 @@ class Client(RecordGroups):
         self, key: str, operation: str, payload: object, records: Sequence[Mapping[str, object]]
     ) -> Reply:
         """Sends one signed request, retrying where safe; raises GatewayError otherwise."""
+        return self._post_body(key, operation, _encode(payload), records)
+
+    def _post_body(
+        self, key: str, operation: str, body: bytes, records: Sequence[Mapping[str, object]]
+    ) -> Reply:
+        """post() of a body already encoded (the record groups encode each record once)."""
         url = self.base_url + ENDPOINTS[(key, operation)]
-        body = _encode(payload)
         started = self._clock()
         tries = 0
         while True:
@@ -865,8 +876,8 @@ class RecordGroup:
     def save(self, record: object) -> Reply:
         """Sends one record to the save endpoint; raises InvalidRecordError or GatewayError."""
         data = self.prepare(record)
-        _encoded_size(self.key, data)  # InvalidRecordError for text UTF-8 cannot encode
-        return self.client.post(self.key, "save", data, [data])
+        body = _encoded(self.key, data)  # InvalidRecordError for text UTF-8 cannot encode
+        return self.client._post_body(self.key, "save", body, [data])
 
     def send_batch(self, records: Sequence[Mapping[str, object]]) -> Reply:
         """Sends prepared records as exactly one batchSave request (1–BATCH_MAX_RECORDS records)."""
@@ -881,11 +892,11 @@ class RecordGroup:
         fails whole. Returns what happened to every record, in input order.
         """
         outcomes: dict[int, RecordOutcome] = {}
-        ready: list[tuple[int, dict[str, object], int]] = []
+        ready: list[tuple[int, dict[str, object], bytes]] = []
         for index, record in enumerate(records):
             try:
                 prepared = self.prepare(record)
-                ready.append((index, prepared, _encoded_size(self.key, prepared)))
+                ready.append((index, prepared, _encoded(self.key, prepared)))
             except InvalidRecordError as exc:
                 outcomes[index] = RecordOutcome(
                     index, _row_guid(record), "refused", tuple(exc.problems)
@@ -897,8 +908,11 @@ class RecordGroup:
         for chunk in _chunks(ready):
             requests += 1
             data = [d for _, d, _ in chunk]
+            # The request body from each record's own encoding, made once above: the same
+            # bytes as encoding the list (compact separators, "," between items).
+            body = b"[" + b",".join([encoded for _, _, encoded in chunk]) + b"]"
             try:
-                self.send_batch(data)
+                self.client._post_body(self.key, "batch_save", body, data)
             except GatewayError as exc:
                 for index, d, _ in chunk:
                     outcomes[index] = RecordOutcome(index, _row_guid(d), "failed", error=exc)
@@ -910,15 +924,17 @@ class RecordGroup:
 
 def _row_guid(record: object) -> str | None:
     value = (
-        record.get(ROW_GUID) if isinstance(record, Mapping) else getattr(record, "row_guid", None)
+        record.get(ROW_GUID)
+        if type(record) is dict or isinstance(record, Mapping)  # a dict: no ABC check
+        else getattr(record, "row_guid", None)
     )
     return value if isinstance(value, str) else None
 
 
-def _encoded_size(key: str, data: dict[str, object]) -> int:
-    """The record's size in a batch body; InvalidRecordError if UTF-8 cannot encode it."""
+def _encoded(key: str, data: dict[str, object]) -> bytes:
+    """The record as sent (JSON, UTF-8); InvalidRecordError if UTF-8 cannot encode it."""
     try:
-        return len(_encode(data)) + 1
+        return _encode(data)
     except UnicodeEncodeError:
         raise InvalidRecordError(key, [_unencodable(data)]) from None
 
@@ -939,13 +955,13 @@ def _unencodable(data: Mapping[str, object]) -> Problem:
 
 
 def _chunks(
-    ready: list[tuple[int, dict[str, object], int]],
-) -> Iterable[list[tuple[int, dict[str, object], int]]]:
+    ready: list[tuple[int, dict[str, object], bytes]],
+) -> Iterable[list[tuple[int, dict[str, object], bytes]]]:
     """Groups of at most BATCH_MAX_RECORDS whose JSON body fits BODY_MAX_BYTES."""
-    chunk: list[tuple[int, dict[str, object], int]] = []
+    chunk: list[tuple[int, dict[str, object], bytes]] = []
     size = 2  # "[" and "]"
     for item in ready:
-        item_size = item[2]
+        item_size = len(item[2]) + 1  # and its "," (or the "]" after the last)
         if chunk and (len(chunk) >= BATCH_MAX_RECORDS or size + item_size > BODY_MAX_BYTES):
             yield chunk
             chunk, size = [], 2

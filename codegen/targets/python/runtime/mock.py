@@ -28,6 +28,7 @@ import logging
 import math
 import os
 import random
+import re
 import signal
 import socket
 import socketserver
@@ -346,8 +347,58 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"JSON 不允许 {name}")
 
 
-def _parse_json(body: bytes) -> object:
-    """The request body as JSON, or bad_json."""
+# JSON's whitespace, as the json module skips it.
+_JSON_SPACE: Final = re.compile(r"[ \t\n\r]*")
+
+
+def _after_space(text: str, at: int) -> int:
+    """Where the JSON whitespace from ``at`` ends."""
+    match = _JSON_SPACE.match(text, at)
+    return at if match is None else match.end()
+
+
+def _split_array(text: str) -> tuple[list[object], list[str]] | None:
+    """A JSON array parsed item by item with the json module's own scanner, and each item's
+    text as received: what the gateway stores, without encoding every record again. None
+    for anything else (an empty array, any error): then json.loads parses the body, and
+    reports what is wrong with it, as it always did."""
+    # The decoder's scanner (an attribute its __init__ sets, which the type stubs omit).
+    scan: Callable[[str, int], tuple[object, int]] = vars(
+        json.JSONDecoder(parse_constant=_reject_constant)
+    )["scan_once"]
+    space = _after_space
+    end = len(text)
+    at = space(text, 0)
+    if at >= end or text[at] != "[":
+        return None
+    items: list[object] = []
+    texts: list[str] = []
+    at = space(text, at + 1)
+    while True:
+        try:
+            item, stop = scan(text, at)
+        except (StopIteration, ValueError, RecursionError):
+            return None
+        items.append(item)
+        texts.append(text[at:stop])
+        # A compact body (the client's) has no space to skip: the regex only when needed.
+        at = stop if text[stop : stop + 1] in (",", "]") else space(text, stop)
+        if at >= end:
+            return None
+        if text[at] == "]":
+            break
+        if text[at] != ",":
+            return None
+        at += 1
+        if text[at : at + 1] in (" ", "\t", "\n", "\r"):
+            at = space(text, at)
+    if space(text, at + 1) != end:
+        return None
+    return items, texts
+
+
+def _parse_json(body: bytes) -> tuple[object, list[str] | None]:
+    """The request body as JSON, or bad_json; with a JSON array, each item's text too."""
     if not body:
         raise _refuse(_BAD_JSON, "请求体为空，应为 UTF-8 JSON。")
     try:
@@ -356,6 +407,9 @@ def _parse_json(body: bytes) -> object:
         raise _refuse(
             _BAD_JSON, f"请求体不是有效的 UTF-8：第 {exc.start} 字节起无法解码。"
         ) from None
+    split = _split_array(text)
+    if split is not None:
+        return split
     try:
         payload: object = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -364,7 +418,7 @@ def _parse_json(body: bytes) -> object:
         ) from None
     except (ValueError, RecursionError) as exc:
         raise _refuse(_BAD_JSON, _clip(f"请求体不是有效的 JSON：{exc}。", 200)) from None
-    return payload
+    return payload, None
 
 
 def _records_of(payload: object, path: str, batch: bool) -> list[dict[str, object]]:
@@ -394,8 +448,19 @@ def _records_of(payload: object, path: str, batch: bool) -> list[dict[str, objec
     return payload
 
 
-def _check_records(key: str, records: list[dict[str, object]], batch: bool) -> None:
-    """invalid_record, listing the problems, unless every record passes its validator."""
+# A JSON escape of a UTF-16 surrogate (\uD800–\uDFFF): the only way a strictly decoded
+# UTF-8 body can give a string holding a lone surrogate.
+_SURROGATE_ESCAPE: Final = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _check_records(
+    key: str, records: list[dict[str, object]], batch: bool, escapes: bool = True
+) -> None:
+    """invalid_record, listing the problems, unless every record passes its validator.
+
+    ``escapes``: the body may hold a surrogate escape; without one no text can hold a
+    lone surrogate, and the walk looking for them is skipped.
+    """
     validator = VALIDATORS[key]
     messages: list[str] = []
     total = 0
@@ -404,7 +469,7 @@ def _check_records(key: str, records: list[dict[str, object]], batch: bool) -> N
         texts = [problem.message for problem in problems]
         reported = {problem.field for problem in problems if problem.code == "unencodable"}
         # Text UTF-8 cannot encode is an invalid record whether or not the validator says so.
-        for name, bad in _unencodable(record):
+        for name, bad in _unencodable(record) if escapes else ():
             if name not in reported:
                 texts.append(f"{name}：含 UTF-8 无法编码的字符 U+{ord(bad):04X}（孤立代理项）")
         for text in texts:
@@ -705,8 +770,11 @@ class MockGateway:
                 )
             )
 
-    def _store(self, key: str, records: list[dict[str, object]]) -> str | None:
-        """Stores one request's records in one transaction.
+    def _store(
+        self, key: str, records: list[dict[str, object]], texts: list[str] | None = None
+    ) -> str | None:
+        """Stores one request's records in one transaction; ``texts``, each record's JSON
+        text as received, or None to encode them.
 
         For reconciliation records, first compares each Cd_count with the records
         held under that table and batch; on any difference nothing is stored and
@@ -716,7 +784,7 @@ class MockGateway:
             if key == _RECONCILIATION_KEY:
                 mismatches: list[str] = []
                 rows: list[tuple[object, ...]] = []
-                for record in records:
+                for index, record in enumerate(records):
                     table = str(record[_TABLE_NAME])
                     batch = str(record[_RECON_BATCH])
                     expected = record[_RECON_COUNT]
@@ -726,23 +794,32 @@ class MockGateway:
                         mismatches.append(
                             f"表 {table} 批次 {batch}：对账记录数 {expected}，网关存有 {held} 条"
                         )
-                    rows.append((table, batch, expected, json.dumps(record, ensure_ascii=False)))
+                    rows.append((table, batch, expected, _record_text(records, texts, index)))
                 if mismatches:
                     return _clip("对账数量不符，整个请求未保存：" + "；".join(mismatches) + "。")
                 self._db.executemany(_UPSERT_RECONCILIATION, rows)
                 return None
             upserts = []
             members = []
-            for record in records:
+            for index, record in enumerate(records):
                 row_guid = str(record[_ROW_GUID])
                 batch = str(record[_CD_BATCH])
                 operation = str(record[_CD_OPERATION])
-                body = json.dumps(record, ensure_ascii=False)
+                body = _record_text(records, texts, index)
                 upserts.append((key, row_guid, batch, operation, int(operation == _DELETE), body))
                 members.append((key, batch, row_guid))
             self._db.executemany(_UPSERT_RECORD, upserts)
             self._db.executemany(_INSERT_MEMBER, members)
         return None
+
+
+# What json.dumps(record, ensure_ascii=False) does, without a new encoder per record.
+_STORE_ENCODER: Final = json.JSONEncoder(ensure_ascii=False)
+
+
+def _record_text(records: list[dict[str, object]], texts: list[str] | None, index: int) -> str:
+    """Record ``index`` as JSON text: as received when known, else encoded."""
+    return texts[index] if texts is not None else _STORE_ENCODER.encode(records[index])
 
 
 class _Server(ThreadingHTTPServer):
@@ -876,10 +953,10 @@ class _Handler(BaseHTTPRequestHandler):
         if problem is not None:
             raise _refuse(_UNSUPPORTED_MEDIA_TYPE, problem)
         gateway._check_auth({name: self.headers.get(name) for name in HEADER_NAMES})
-        payload = _parse_json(body)
+        payload, texts = _parse_json(body)
         batch = operation in _BATCH_OPERATIONS
         records = _records_of(payload, path, batch)
-        _check_records(key, records, batch)
+        _check_records(key, records, batch, _SURROGATE_ESCAPE.search(body) is not None)
         fault, business_error = gateway._draw()
         if fault == "unavailable":
             return _Outcome(_UNAVAILABLE, f"{STATUSES[_UNAVAILABLE].description}（模拟故障）")
@@ -887,7 +964,7 @@ class _Handler(BaseHTTPRequestHandler):
             return _Outcome(_UNAVAILABLE, "模拟故障：保存前断开连接", drop=True)
         if business_error:
             return _Outcome(_BUSINESS_ERROR, "模拟业务错误（按业务错误率注入），请求未保存。")
-        mismatch = gateway._store(key, records)
+        mismatch = gateway._store(key, records, texts)
         if mismatch is not None:
             return _Outcome(_RECONCILIATION_MISMATCH, mismatch)
         if fault == "internal_error_after_storing":

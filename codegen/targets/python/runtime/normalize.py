@@ -47,10 +47,17 @@ class Normalized:
     conflicts: tuple[str, ...]
 
 
-# The canonical wire names of each record type (spec facts, gathered once at import).
-_CANONICAL = {
-    key: frozenset(wire for wire, _ in names.values()) for key, names in INPUT_NAMES.items()
-}
+# Record key → its canonical wire names: a spec fact, built on the first use of each key.
+_CANONICAL: dict[str, frozenset[str]] = {}
+
+
+def canonical_record(key: str, mapping: Mapping[str, object]) -> dict[str, object]:
+    """``normalize(key, mapping).record``, without building the report when nothing is
+    renamed (the client's path for every record it sends)."""
+    canonical = _CANONICAL.get(key)
+    if canonical is not None and mapping.keys() <= canonical:
+        return dict(mapping.items())
+    return normalize(key, mapping).record
 
 
 def normalize(key: str, mapping: Mapping[str, object]) -> Normalized:
@@ -66,9 +73,13 @@ def normalize(key: str, mapping: Mapping[str, object]) -> Normalized:
         raise ValueError(
             f"未知的记录类型 {key!r}（unknown record type）；应为 {', '.join(INPUT_NAMES)} 之一"
         )
-    canonical = _CANONICAL[key]
-    if canonical.issuperset(mapping):  # every key canonical (the usual case): nothing to do
-        return Normalized(dict(mapping), (), ())
+    canonical = _CANONICAL.get(key)
+    if canonical is None:
+        canonical = _CANONICAL[key] = frozenset(wire for wire, _ in names.values())
+    if mapping.keys() <= canonical:
+        # Every key is already a wire name (what a sender's own records and every
+        # validated record hold): the record as it is, nothing renamed.
+        return Normalized(dict(mapping.items()), (), ())
     record: dict[str, object] = {}
     renamed: list[Renamed] = []
     conflicts: list[str] = []
