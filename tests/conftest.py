@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -37,21 +37,6 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
-@pytest.fixture(scope="session")
-def loaded() -> LoadedSpec:
-    return load_spec(SPEC_DIR)
-
-
-@pytest.fixture(scope="session")
-def rendered() -> Rendered:
-    return render_all(SPEC_DIR)
-
-
-@pytest.fixture(scope="session")
-def model(rendered: Rendered) -> Model:
-    return rendered.model
-
-
 def _run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder for the whole run: the base temporary folder, which under xdist is the
     parent of the workers' own (pytest-of-user/pytest-N/popen-gwN)."""
@@ -70,19 +55,47 @@ def _locked(lock_file: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def once_per_run(
+    tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]
+) -> Path:
+    """``name`` in the run's folder, made by ``make(path)`` in the first worker that asks
+    (the others wait for it): for what every worker reads and none changes."""
+    path = _run_dir(tmp_path_factory) / name
+    with _locked(path.with_name(name + ".lock")):
+        if not path.exists():
+            make(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def loaded() -> LoadedSpec:
+    return load_spec(SPEC_DIR)
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    # One worker renders (into the run's build cache); the others wait and read that.
+    with _locked(_run_dir(tmp_path_factory) / "render.lock"):
+        return render_all(SPEC_DIR)
+
+
+@pytest.fixture(scope="session")
+def model(rendered: Rendered) -> Model:
+    return rendered.model
+
+
 @pytest.fixture(scope="session")
 def project(rendered: Rendered, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project root (spec/ + freshly generated/) the tests may read but not change.
 
     Written once per run by whichever worker needs it first: one set of generated files, so
     coverage of the runtime copies adds up over the workers instead of splitting per path."""
-    run_dir = _run_dir(tmp_path_factory)
-    root = run_dir / f"project-{rendered.spec_hash[:16]}"
-    with _locked(run_dir / "project.lock"):
-        if not (root / "generated").is_dir():
-            shutil.copytree(SPEC_DIR, root / "spec")
-            write_all(rendered.files, root / "generated")
-    return root
+
+    def make(root: Path) -> None:
+        shutil.copytree(SPEC_DIR, root / "spec")
+        write_all(rendered.files, root / "generated")
+
+    return once_per_run(tmp_path_factory, f"project-{rendered.spec_hash[:16]}", make)
 
 
 @pytest.fixture(scope="session")

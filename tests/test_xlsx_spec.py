@@ -17,7 +17,7 @@ from codegen.cli.main import main
 from codegen.spec.loader import LoadedSpec, load_spec
 from codegen.workbook.export import export_workbook
 from codegen.workbook.layout import yaml_documents
-from conftest import SPEC_DIR
+from conftest import SPEC_DIR, once_per_run
 
 Edit = Callable[[openpyxl.Workbook], None]
 
@@ -42,10 +42,13 @@ def root(spec_copy: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("workbook") / "spec.xlsx"
-    result = run(SPEC_DIR.parent, "export", path)
-    assert result.exit_code == 0, result.output
-    return path
+    """spec/ exported once per run (tests must not change it)."""
+
+    def export(path: Path) -> None:
+        result = run(SPEC_DIR.parent, "export", path)
+        assert result.exit_code == 0, result.output
+
+    return once_per_run(tmp_path_factory, "spec.xlsx", export)
 
 
 @pytest.fixture(scope="module")
