@@ -107,6 +107,21 @@ def pkg(project: Path) -> ModuleType:
     return importlib.import_module("gdzw_uppro")
 
 
+@pytest.fixture(scope="session")
+def spec_workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """spec/ exported as a workbook (``codegen xlsx export``) once per run; tests must not
+    change it (copy it first)."""
+    from click.testing import CliRunner
+
+    from codegen.cli.main import main
+
+    def export(path: Path) -> None:
+        result = CliRunner().invoke(main, ["--root", str(REPO), "xlsx", "export", str(path)])
+        assert result.exit_code == 0, result.output
+
+    return once_per_run(tmp_path_factory, "spec.xlsx", export)
+
+
 @pytest.fixture()
 def spec_copy(tmp_path: Path) -> Path:
     """A private, writable copy of spec/ for tests that break it."""
