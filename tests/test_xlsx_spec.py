@@ -17,7 +17,6 @@ from codegen.cli.main import main
 from codegen.spec.loader import LoadedSpec, load_spec
 from codegen.workbook.export import export_workbook
 from codegen.workbook.layout import yaml_documents
-from conftest import SPEC_DIR
 
 Edit = Callable[[openpyxl.Workbook], None]
 
@@ -41,21 +40,13 @@ def root(spec_copy: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("workbook") / "spec.xlsx"
-    result = run(SPEC_DIR.parent, "export", path)
-    assert result.exit_code == 0, result.output
-    return path
-
-
-@pytest.fixture(scope="module")
-def book(exported: Path) -> openpyxl.Workbook:
+def book(spec_workbook: Path) -> openpyxl.Workbook:
     """The exported workbook, for finding cells (tests must not change it)."""
-    return openpyxl.load_workbook(exported)
+    return openpyxl.load_workbook(spec_workbook)
 
 
-def edited(exported: Path, tmp_path: Path, *edits: Edit) -> Path:
-    workbook = openpyxl.load_workbook(exported)
+def edited(spec_workbook: Path, tmp_path: Path, *edits: Edit) -> Path:
+    workbook = openpyxl.load_workbook(spec_workbook)
     for edit in edits:
         edit(workbook)
     path = tmp_path / "edited.xlsx"
@@ -78,30 +69,30 @@ def problems_of(result: Result) -> list[str]:
 # ---------------------------------------------------------------- round trip
 
 
-def test_export_then_import_is_byte_identical(root: Path, exported: Path) -> None:
+def test_export_then_import_is_byte_identical(root: Path, spec_workbook: Path) -> None:
     before = snapshot(root / "spec")
-    result = run(root, "import", exported)
+    result = run(root, "import", spec_workbook)
     assert result.exit_code == 0, result.output
     assert "spec/ already matches the workbook." in result.stdout
     assert snapshot(root / "spec") == before
 
 
-def test_import_rebuilds_deleted_spec_files(root: Path, exported: Path) -> None:
+def test_import_rebuilds_deleted_spec_files(root: Path, spec_workbook: Path) -> None:
     before = snapshot(root / "spec")
     for rel in ("records/accept.yaml", "codesets.yaml", "errata.yaml", "standard.yaml"):
         (root / "spec" / rel).unlink()
-    result = run(root, "import", exported)
+    result = run(root, "import", spec_workbook)
     assert result.exit_code == 0, result.output
     assert "rewrote spec/records/accept.yaml" in result.stdout
     assert snapshot(root / "spec") == before
 
 
-def test_export_is_deterministic(loaded: LoadedSpec, exported: Path) -> None:
-    assert export_workbook(loaded) == exported.read_bytes()
+def test_export_is_deterministic(loaded: LoadedSpec, spec_workbook: Path) -> None:
+    assert export_workbook(loaded) == spec_workbook.read_bytes()
 
 
-def test_workbook_layout(exported: Path, loaded: LoadedSpec) -> None:
-    workbook = openpyxl.load_workbook(exported)
+def test_workbook_layout(spec_workbook: Path, loaded: LoadedSpec) -> None:
+    workbook = openpyxl.load_workbook(spec_workbook)
     keys = [r.key for r in loaded.docs.records]
     yaml_sheets = list(yaml_documents())
     assert yaml_sheets[0] == "standard"  # and the reference data, as YAML text
@@ -142,16 +133,18 @@ def test_workbook_layout(exported: Path, loaded: LoadedSpec) -> None:
     )
 
 
-def test_edit_in_workbook_reaches_spec(root: Path, exported: Path, tmp_path: Path) -> None:
+def test_edit_in_workbook_reaches_spec(root: Path, spec_workbook: Path, tmp_path: Path) -> None:
     relabel = set_cell("accept", "ZipCode", "中文名称", "邮政编码")
-    result = run(root, "import", edited(exported, tmp_path, relabel))
+    result = run(root, "import", edited(spec_workbook, tmp_path, relabel))
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == "rewrote spec/records/accept.yaml"
     record = next(r for r in load_spec(root / "spec").docs.records if r.key == "accept")
     assert next(f.label for f in record.fields if f.name == "ZipCode") == "邮政编码"
 
 
-def test_rules_and_conditions_survive_editing(root: Path, exported: Path, tmp_path: Path) -> None:
+def test_rules_and_conditions_survive_editing(
+    root: Path, spec_workbook: Path, tmp_path: Path
+) -> None:
     def add_value(workbook: openpyxl.Workbook) -> None:
         ws = workbook["规则"]
         row = row_of(ws, "refusal-reason-required", column_of(ws, "规则"))
@@ -159,7 +152,7 @@ def test_rules_and_conditions_survive_editing(root: Path, exported: Path, tmp_pa
         assert cell.value == "SLZTDM in 2, 4"
         cell.value = "SLZTDM in 2, 3, 4"
 
-    result = run(root, "import", edited(exported, tmp_path, add_value))
+    result = run(root, "import", edited(spec_workbook, tmp_path, add_value))
     assert result.exit_code == 0, result.output
     record = next(r for r in load_spec(root / "spec").docs.records if r.key == "accept")
     rule = next(r for r in record.rules if r.id == "refusal-reason-required")
@@ -205,11 +198,11 @@ BAD_CELLS = [
 
 
 def test_each_bad_cell_is_named_once_by_sheet_and_cell(
-    root: Path, exported: Path, book: openpyxl.Workbook, tmp_path: Path
+    root: Path, spec_workbook: Path, book: openpyxl.Workbook, tmp_path: Path
 ) -> None:
     before = snapshot(root / "spec")
     edits = [set_cell("accept", name, title, value) for name, title, value, _ in BAD_CELLS]
-    result = run(root, "import", edited(exported, tmp_path, *edits))
+    result = run(root, "import", edited(spec_workbook, tmp_path, *edits))
     assert result.exit_code == 1
     found = problems_of(result)
     # One problem per bad cell: the placeholders put in for them cause no follow-on problems.
@@ -221,9 +214,9 @@ def test_each_bad_cell_is_named_once_by_sheet_and_cell(
 
 
 def test_duplicate_field_is_named_at_the_second_row(
-    root: Path, exported: Path, book: openpyxl.Workbook, tmp_path: Path
+    root: Path, spec_workbook: Path, book: openpyxl.Workbook, tmp_path: Path
 ) -> None:
-    path = edited(exported, tmp_path, set_cell("accept", "ZipCode", "字段名", "ContactMobile"))
+    path = edited(spec_workbook, tmp_path, set_cell("accept", "ZipCode", "字段名", "ContactMobile"))
     result = run(root, "import", path)
     assert result.exit_code == 1
     where = cell_of(book, "accept", "ZipCode", "字段名")
@@ -232,17 +225,17 @@ def test_duplicate_field_is_named_at_the_second_row(
     assert message in problems_of(result)
 
 
-def test_missing_column(root: Path, exported: Path, tmp_path: Path) -> None:
+def test_missing_column(root: Path, spec_workbook: Path, tmp_path: Path) -> None:
     def drop_type(workbook: openpyxl.Workbook) -> None:
         workbook["process"].delete_cols(4)
 
-    result = run(root, "import", edited(exported, tmp_path, drop_type))
+    result = run(root, "import", edited(spec_workbook, tmp_path, drop_type))
     assert result.exit_code == 1
     assert problems_of(result) == ["process!1:1: 缺少列“类型”"]
 
 
 def test_every_problem_at_once_and_spec_untouched(
-    root: Path, exported: Path, book: openpyxl.Workbook, tmp_path: Path
+    root: Path, spec_workbook: Path, book: openpyxl.Workbook, tmp_path: Path
 ) -> None:
     def drop_type(workbook: openpyxl.Workbook) -> None:
         workbook["process"].delete_cols(4)
@@ -269,7 +262,7 @@ def test_every_problem_at_once_and_spec_untouched(
         bad_alias_field,
     ]
     before = snapshot(root / "spec")
-    result = run(root, "import", edited(exported, tmp_path, *edits))
+    result = run(root, "import", edited(spec_workbook, tmp_path, *edits))
     assert result.exit_code == 1
     assert snapshot(root / "spec") == before
     assert not list(root.glob("spec.import-*"))  # no staging left behind
@@ -292,12 +285,12 @@ def test_every_problem_at_once_and_spec_untouched(
 
 
 def test_yaml_error_in_standard_sheet_names_its_row(
-    root: Path, exported: Path, tmp_path: Path
+    root: Path, spec_workbook: Path, tmp_path: Path
 ) -> None:
     def break_yaml(workbook: openpyxl.Workbook) -> None:
         workbook["standard"]["A3"] = "  id: [unclosed"
 
-    result = run(root, "import", edited(exported, tmp_path, break_yaml))
+    result = run(root, "import", edited(spec_workbook, tmp_path, break_yaml))
     assert result.exit_code == 1
     (found,) = problems_of(result)
     # The parser notices the unclosed list on the next line.
@@ -305,12 +298,12 @@ def test_yaml_error_in_standard_sheet_names_its_row(
 
 
 def test_unknown_sheet_and_record_without_sheet(
-    root: Path, exported: Path, book: openpyxl.Workbook, tmp_path: Path
+    root: Path, spec_workbook: Path, book: openpyxl.Workbook, tmp_path: Path
 ) -> None:
     def rename(workbook: openpyxl.Workbook) -> None:
         workbook["receive"].title = "receipts"
 
-    result = run(root, "import", edited(exported, tmp_path, rename))
+    result = run(root, "import", edited(spec_workbook, tmp_path, rename))
     assert result.exit_code == 1
     found = problems_of(result)
     ws = book["记录"]
@@ -325,8 +318,8 @@ def test_not_a_workbook(root: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "无法读取工作簿" in result.stderr  # unreadable input
 
 
-def test_check_writes_nothing(root: Path, exported: Path, tmp_path: Path) -> None:
+def test_check_writes_nothing(root: Path, spec_workbook: Path, tmp_path: Path) -> None:
     shutil.rmtree(root / "spec" / "records")
-    result = run(root, "import", "--check", exported)
+    result = run(root, "import", "--check", spec_workbook)
     assert result.exit_code == 0, result.output
     assert not (root / "spec" / "records").exists()
