@@ -83,7 +83,7 @@ def test_import_rebuilds_deleted_spec_files(root: Path, spec_workbook: Path) -> 
         (root / "spec" / rel).unlink()
     result = run(root, "import", spec_workbook)
     assert result.exit_code == 0, result.output
-    assert "rewrote spec/records/accept.yaml" in result.stdout
+    assert "spec/records/accept.yaml: 已改写 (rewrote)" in result.stdout
     assert snapshot(root / "spec") == before
 
 
@@ -137,7 +137,7 @@ def test_edit_in_workbook_reaches_spec(root: Path, spec_workbook: Path, tmp_path
     relabel = set_cell("accept", "ZipCode", "中文名称", "邮政编码")
     result = run(root, "import", edited(spec_workbook, tmp_path, relabel))
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0] == "rewrote spec/records/accept.yaml"
+    assert result.stdout.splitlines()[0] == "spec/records/accept.yaml: 已改写 (rewrote)"
     record = next(r for r in load_spec(root / "spec").docs.records if r.key == "accept")
     assert next(f.label for f in record.fields if f.name == "ZipCode") == "邮政编码"
 

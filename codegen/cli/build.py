@@ -8,6 +8,7 @@ import click
 
 from codegen.build import find_drift, render_all, write_all
 from codegen.cli.common import spec_errors, spec_paths
+from codegen.spec.canonical import NOT_CANONICAL
 
 
 @click.command()
@@ -32,20 +33,26 @@ def build(ctx: click.Context, check: bool) -> None:
     if check:
         if drift.clean:
             click.echo(
-                f"generated/ is up to date ({len(rendered.files)} files, spec {rendered.spec.hash[:12]})."
+                f"generated/ 已是最新（{len(rendered.files)} 个文件，spec {rendered.spec.hash[:12]}）"
+                f"(generated/ is up to date: {len(rendered.files)} files)."
             )
             return
         for line in drift.lines():
             click.echo(line, err=True)
-        click.echo("generated/ is out of date: run `codegen build` (and `codegen fmt`).", err=True)
+        click.echo(
+            "generated/ 已过时：请运行 `codegen build`（及 `codegen fmt`）"
+            "(generated/ is out of date: run `codegen build` and `codegen fmt`).",
+            err=True,
+        )
         sys.exit(1)
     recovered = write_all(rendered.files, out_dir)
     if recovered:
         click.echo(recovered, err=True)
     changed = len(drift.stale) + len(drift.missing) + len(drift.orphans)
     click.echo(
-        f"wrote {len(rendered.files)} files to {out_dir} ({changed} changed), spec {rendered.spec.hash[:12]}."
+        f"已写入 {len(rendered.files)} 个文件到 {out_dir}（{changed} 个有变化），spec "
+        f"{rendered.spec.hash[:12]} (wrote {len(rendered.files)} files, {changed} changed)."
     )
     for line in drift.lines():
-        if line.startswith("not in canonical layout"):
+        if line.endswith(NOT_CANONICAL):
             click.echo(line, err=True)

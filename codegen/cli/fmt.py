@@ -7,7 +7,7 @@ import sys
 import click
 
 from codegen.cli.common import spec_errors, spec_paths
-from codegen.spec.canonical import non_canonical, write_canonical
+from codegen.spec.canonical import NOT_CANONICAL, non_canonical, write_canonical
 from codegen.spec.loader import load_spec
 
 
@@ -24,14 +24,14 @@ def fmt(ctx: click.Context, check: bool) -> None:
     if check:
         bad = non_canonical(loaded.docs, loaded.texts)
         for rel in bad:
-            click.echo(f"not in canonical layout: spec/{rel}", err=True)
+            click.echo(f"spec/{rel}: {NOT_CANONICAL}", err=True)
         if not bad:
             click.echo("spec/ 已是规范布局 (spec/ is in canonical layout).")
         sys.exit(1 if bad else 0)
     rewritten = write_canonical(loaded.docs, spec_dir)
     for rel in rewritten:
-        click.echo(f"rewrote spec/{rel}")
+        click.echo(f"spec/{rel}: 已改写 (rewrote)")
     click.echo(
-        f"spec/ 已是规范布局，改写了 {len(rewritten)} 个文件 "
+        f"spec/ 现为规范布局，改写了 {len(rewritten)} 个文件 "
         f"(spec/ is in canonical layout; {len(rewritten)} file(s) rewritten)."
     )

@@ -31,4 +31,4 @@ def refresh_data(ctx: click.Context) -> None:
     except (OSError, subprocess.CalledProcessError, StopIteration) as exc:
         raise click.ClickException(f"refresh failed, spec/ unchanged: {exc}") from None
     for name in written:
-        click.echo(f"rewrote spec/{name}")
+        click.echo(f"spec/{name}: 已改写 (rewrote)")

@@ -78,7 +78,7 @@ def import_command(ctx: click.Context, file: Path, check: bool) -> None:
             click.echo(f"  {problem.file} {problem.path}: {problem.message}", err=True)
         sys.exit(exc.exit_code)
     for rel in changed:
-        click.echo(f"rewrote spec/{rel}")
+        click.echo(f"spec/{rel}: 已改写 (rewrote)")
     if changed:
         click.echo("now run `codegen build`.")
     else:

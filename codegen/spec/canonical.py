@@ -17,6 +17,9 @@ from codegen.spec.paths import (
 )
 from codegen.spec.yaml_io import dump_yaml
 
+# How a spec file out of the canonical layout is reported (fmt --check, build, build --check).
+NOT_CANONICAL = "不是规范布局，请运行 `codegen fmt` (not in canonical layout: run `codegen fmt`)"
+
 
 def documents(docs: SpecDocs) -> dict[str, object]:
     """Spec-relative path → the document that file holds."""

@@ -1,8 +1,8 @@
 """The generated package's release: the spec's version plus the generator's revision.
 
 ``pip install generated/python`` gives a distribution whose version is the spec's
-(standard year and transcription edition, ``2019.2``) followed by ``GENERATOR_REVISION``:
-``2019.2.1``. A fix to the generated code with the spec unchanged then ships as a new
+(standard year and transcription edition, ``2019.3``) followed by ``GENERATOR_REVISION``:
+``2019.3.1``. A fix to the generated code with the spec unchanged then ships as a new
 version. Bump ``GENERATOR_REVISION`` and set ``CODE_DIGEST`` whenever the package's code
 changes; tests/test_versions.py recomputes the digest and names both values when they are
 stale. The revision never goes back, also across editions.
@@ -19,9 +19,10 @@ from codegen.model.types import Model
 GENERATOR_REVISION: Final = 1
 
 # code_digest() of the package this revision generates.
-CODE_DIGEST: Final = "eb5e30eec44a6b0d21e928d8bc27007ac4d877c493839234de03bbe45e729b4d"
+CODE_DIGEST: Final = "54295bfe1582d1059ff3835c4bac8276a5cdf5d8da1e2c292cbb57c4bf2c46af"
 
-# Each generated module starts with this many do-not-edit lines (spec hash and edition).
+# Each generated module (and pyproject.toml) starts with this many do-not-edit lines (spec hash
+# and edition).
 HEADER_LINES: Final = 3
 
 
@@ -39,7 +40,7 @@ def code_digest(model: Model, files: Mapping[str, str | bytes]) -> str:
             continue
         content = files[path]
         text = content if isinstance(content, str) else content.decode("utf-8")
-        if path.endswith(".py"):
+        if path.endswith((".py", ".toml")):  # both start with the do-not-edit lines
             text = "".join(text.splitlines(keepends=True)[HEADER_LINES:])
         text = text.replace(package_version(model), "{package_version}")
         text = text.replace(model.version, "{version}").replace(model.spec_hash, "{spec_hash}")
