@@ -14,7 +14,9 @@ import json
 import keyword
 import os
 import re
+import stat
 import tempfile
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,12 +65,25 @@ class Manifest:
 
 
 def valid_name(name: str) -> bool:
-    return name.isidentifier() and not keyword.iskeyword(name)
+    """An importable package name: an identifier, not a keyword, and in NFKC form (Python
+    imports "ｇｄｚｗ" as "gdzw", which a folder named "ｇｄｚｗ" is not)."""
+    return (
+        name.isidentifier()
+        and not keyword.iskeyword(name)
+        and unicodedata.normalize("NFKC", name) == name
+    )
 
 
 def sha256_of(path: Path) -> str:
+    """The file's SHA-256; a symlink's is that of its target's name, never of what it points
+    to (a FIFO or a device there would block or never end), so it differs from any file's."""
+    if path.is_symlink():
+        return hashlib.sha256(b"symlink\0" + os.fsencode(os.readlink(path))).hexdigest()
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    with open(os.open(path, flags), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(f"{path}: 不是普通文件 (not a regular file)")
         for chunk in iter(lambda: handle.read(1 << 16), b""):
             digest.update(chunk)
     return digest.hexdigest()

@@ -221,3 +221,37 @@ def test_a_package_importing_itself_by_name_is_not_renamed(tmp_path: Path, proje
     result = _vendor(tmp_path, str(tmp_path / "dest"), "--name", "renamed")
     assert result.exit_code == 2 and "extra_module.py:1" in result.stderr
     assert not (tmp_path / "dest").exists()
+
+
+def test_a_symlink_in_the_copy_is_never_followed(project: Path, tmp_path: Path) -> None:
+    """A symlink to a FIFO or a device would block or never end reading through it; it
+    counts as a file of its own (an extra, or an edit when it stands in for one)."""
+    assert _vendor(project, str(tmp_path)).exit_code == 0
+    target = tmp_path / PACKAGE
+    os.mkfifo(tmp_path / "fifo")
+    (target / "pipe").symlink_to(tmp_path / "fifo")
+    (target / "zero").symlink_to("/dev/zero")
+    (target / "records.py").unlink()
+    (target / "records.py").symlink_to(_source(project) / "records.py")
+    result = _vendor(project, str(tmp_path), "--check")
+    assert result.exit_code == 1, result.output
+    assert f"(extra, not in the manifest): {target / 'pipe'}" in result.output
+    assert f"(extra, not in the manifest): {target / 'zero'}" in result.output
+    assert f"(edited locally): {target / 'records.py'}" in result.output
+    assert _vendor(project, str(tmp_path)).exit_code == 1  # would overwrite the symlink
+    result = _vendor(project, str(tmp_path), "--force")
+    assert result.exit_code == 0, result.output
+    assert not (target / "records.py").is_symlink()
+    assert (target / "records.py").read_bytes() == (_source(project) / "records.py").read_bytes()
+
+
+@pytest.mark.parametrize("name", ["a/b", "..", "class", "None", "ｇｄｚｗ", "ﬁle", ""])
+def test_a_name_python_could_not_import_is_refused(
+    project: Path, tmp_path: Path, name: str
+) -> None:
+    """Python imports a name in its NFKC form: a folder named "ｇｄｚｗ" is not found by
+    ``import ｇｄｚｗ`` (it looks for "gdzw")."""
+    result = _vendor(project, str(tmp_path), "--name", name)
+    assert result.exit_code == 2, result.output
+    assert "不是合法的 Python 包名" in result.output
+    assert list(tmp_path.iterdir()) == []
