@@ -287,6 +287,10 @@ def test_report_extension_decides_and_unknown_is_refused_before_validating(
     assert not (tmp_path / "report.pdf").exists()
     result = run(project, dataset, "--report", tmp_path / "missing" / "report.json")
     assert result.exit_code == 2 and "no such folder" in result.output
+    (tmp_path / "folder.html").mkdir()
+    result = run(project, dataset, "--report", tmp_path / "folder.html")
+    assert result.exit_code == 2 and "是目录，不能写入报告 (is a folder)" in result.output
+    assert "records" not in result.output
     # A report never overwrites the data it reports on, however the path is spelt.
     data = tmp_path / "in" / "a.json"
     data.parent.mkdir()

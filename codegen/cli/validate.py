@@ -101,6 +101,8 @@ def _report_paths(
             )
         if not path.parent.is_dir():
             raise click.BadParameter(f"{path}: 目录不存在 (no such folder)", ctx, param)
+        if path.is_dir():
+            raise click.BadParameter(f"{path}: 是目录，不能写入报告 (is a folder)", ctx, param)
     return value
 
 
@@ -145,7 +147,7 @@ def _report_paths(
     "--report",
     "reports",
     multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # the callback says what is wrong, in Chinese too
     callback=_report_paths,
     help="Also write a data-quality report: .html (one self-contained page with charts) or "
     ".json (the same summary for CI dashboards), by the extension. May be repeated.",
