@@ -255,3 +255,19 @@ def test_a_name_python_could_not_import_is_refused(
     assert result.exit_code == 2, result.output
     assert "不是合法的 Python 包名" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_symlinked_package_folder_is_not_written_through(project: Path, tmp_path: Path) -> None:
+    """DEST/NAME a symlink (say, committed by someone else to point at a folder of the
+    user's): vendor refuses rather than write or delete files wherever it points."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("mine", encoding="utf-8")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / PACKAGE).symlink_to(elsewhere, target_is_directory=True)
+    for args in ((), ("--force",)):
+        result = _vendor(project, str(dest), *args)
+        assert result.exit_code == 2, result.output
+        assert "符号链接" in result.output
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["keep.txt"]

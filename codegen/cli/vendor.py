@@ -130,6 +130,10 @@ def _drift_lines(found: Drift, source: Manifest, manifest: Manifest, target: Pat
 
 
 def _vendor(source: Manifest, source_dir: Path, target: Path, force: bool) -> int:
+    if target.is_symlink():  # its files would be written (or deleted) wherever it points
+        raise VendorError(
+            f"{target}: 是符号链接，不会写入它指向的目录 (a symlink: not written through)"
+        )
     if target.exists() and not target.is_dir():
         raise VendorError(f"{target}: 不是目录 (not a directory)")
     manifest = read_manifest(target) if target.is_dir() else None
