@@ -253,6 +253,7 @@ class Plan:
     remove: list[str] = field(default_factory=list)  # dropped upstream, unedited
     conflicts: list[str] = field(default_factory=list)  # would overwrite a local edit
     kept: list[str] = field(default_factory=list)  # dropped upstream but edited: left
+    scratch: list[str] = field(default_factory=list)  # left by an interrupted run: removed
     unchanged: int = 0
 
 
@@ -274,7 +275,20 @@ def plan(source: Manifest, manifest: Manifest | None, local: Mapping[str, str]) 
         if rel in source.files or rel not in local:
             continue
         (result.remove if local[rel] == digest else result.kept).append(rel)
+    ours = {*source.files, *old, MANIFEST_NAME}
+    result.scratch = [rel for rel in local if _scratch_of(rel) in ours]
     return result
+
+
+# The scratch file _replace writes beside a file: "." + its name + "." + mkstemp's 8
+# characters; one left behind means a run was killed while writing.
+_SCRATCH = re.compile(r"((?:[^/]*/)*)\.([^/]+)\.[a-z0-9_]{8}")
+
+
+def _scratch_of(rel: str) -> str | None:
+    """The file ``rel`` would be the scratch file of, if its name is one's."""
+    match = _SCRATCH.fullmatch(rel)
+    return None if match is None else match.group(1) + match.group(2)
 
 
 def apply(plan: Plan, source_dir: Path, target: Path, manifest: Manifest) -> None:
@@ -283,7 +297,7 @@ def apply(plan: Plan, source_dir: Path, target: Path, manifest: Manifest) -> Non
     run finishes it."""
     for rel in plan.write:
         _replace(target / rel, (source_dir / rel).read_bytes())
-    for rel in plan.remove:
+    for rel in (*plan.remove, *plan.scratch):
         (target / rel).unlink(missing_ok=True)
     _replace(target / MANIFEST_NAME, manifest.to_json().encode("utf-8"))
 

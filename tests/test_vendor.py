@@ -271,3 +271,26 @@ def test_a_symlinked_package_folder_is_not_written_through(project: Path, tmp_pa
         assert result.exit_code == 2, result.output
         assert "符号链接" in result.output
     assert sorted(p.name for p in elsewhere.iterdir()) == ["keep.txt"]
+
+
+def test_scratch_files_of_an_interrupted_run_are_cleared_by_the_next(
+    project: Path, tmp_path: Path
+) -> None:
+    """A run killed while writing leaves its scratch file (``.records.py.XXXXXXXX``): the
+    check names it, and the next vendor run removes it (else the check would fail for
+    ever, telling to run vendor, which would not help). Look-alikes are left alone."""
+    assert _vendor(project, str(tmp_path)).exit_code == 0
+    target = tmp_path / PACKAGE
+    scratch = [target / ".records.py.k3j_9zq1", target / f".{MANIFEST_NAME}.ab12cd34"]
+    mine = [target / ".records.py.mine", target / ".notes.txt.ab12cd34"]
+    for path in scratch + mine:
+        path.write_bytes(b"half")
+    check = _vendor(project, str(tmp_path), "--check")
+    assert check.exit_code == 1 and ".records.py.k3j_9zq1" in check.output
+    result = _vendor(project, str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert ".records.py.k3j_9zq1" in result.output
+    assert [p.exists() for p in scratch + mine] == [False, False, True, True]
+    for path in mine:
+        path.unlink()
+    assert _vendor(project, str(tmp_path), "--check").exit_code == 0

@@ -164,6 +164,9 @@ def _report(target: Path, source: Manifest, work: Plan, manifest: Manifest | Non
     _list("已覆盖本地修改 (overwrote local edits)", target, work.conflicts)
     _list("已删除上游删除的文件 (removed, dropped upstream)", target, work.remove)
     _list("上游已删除但本地修改过，已保留 (dropped upstream but edited: kept)", target, work.kept)
+    _list(
+        "已删除中断的运行留下的临时文件 (removed, left by an interrupted run)", target, work.scratch
+    )
     click.echo(
         f"{target}: 写入 {len(work.write)} 个文件，{work.unchanged} 个未变，删除 {len(work.remove)} 个 "
         f"(wrote {len(work.write)}, unchanged {work.unchanged}, removed {len(work.remove)}) "
