@@ -300,6 +300,14 @@ def test_report_extension_decides_and_unknown_is_refused_before_validating(
     assert result.exit_code == 2 and "is an input file" in result.output, result.output
     assert "records" not in result.output
     assert data.read_text("utf-8") == "[]"
+    # Nor the accept list or the index the run reads and keeps.
+    for option in ("--accept-list", "--index"):
+        kept = tmp_path / f"kept{option}.json"
+        kept.write_text("P1\n", encoding="utf-8")
+        result = run(project, dataset, option, kept, "--report", kept)
+        assert result.exit_code == 2 and "is an input file" in result.output, result.output
+        assert "records" not in result.output
+        assert kept.read_text("utf-8") == "P1\n"
 
 
 def test_interface_mode_report(project: Path, dataset: Path, tmp_path: Path) -> None:

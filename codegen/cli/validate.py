@@ -203,7 +203,9 @@ def validate(
         inputs = resolve_inputs(paths, package.RECORD_KEYS, key)
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="FILES") from None
-    collector = _collector(package, profile, length_unit, key, reports, inputs)
+    # The report must not replace any file the run reads or keeps.
+    kept = [data.path for data in inputs] + [p for p in (accept_list, index_path) if p]
+    collector = _collector(package, profile, length_unit, key, reports, kept)
     options = Options(profile, length_unit, quiet, jobs or auto_jobs(), collector)
     tally = Tally()
     if key is not None:
@@ -222,14 +224,14 @@ def _collector(
     length_unit: str,
     key: str | None,
     reports: tuple[Path, ...],
-    inputs: list[DataFile],
+    inputs: list[Path],
 ) -> ReportCollector | None:
     if not reports:
         return None
     from codegen.data.report_collect import ReportCollector
     from codegen.data.report_output import input_clash
 
-    clash = input_clash(reports, [data.path for data in inputs])
+    clash = input_clash(reports, inputs)
     if clash is not None:
         raise click.BadParameter(
             f"{clash}: 是输入文件，不会被报告覆盖 (is an input file; not overwritten)",
