@@ -4,6 +4,7 @@ data, the JSON summary against the printed one, and the HTML page's content."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import tracemalloc
@@ -347,3 +348,15 @@ def test_workbook_rows_are_named_by_sheet_and_cell(
     letter = header_columns(openpyxl.load_workbook(path).worksheets[0])["ApplyType"]
     ats = [e["at"] for g in data["examples"] for e in g["examples"]]
     assert f"{path} 受理!{letter}7" in ats
+
+
+def test_a_report_name_as_long_as_the_file_system_allows_is_written(
+    project: Path, dataset: Path, tmp_path: Path
+) -> None:
+    """The scratch file written first must fit the file system's name limit as well."""
+    path = tmp_path / ("r" * (os.pathconf(tmp_path, "PC_NAME_MAX") - 5) + ".json")
+    result = run(project, dataset, "--report", path)
+    assert "(report written)" in result.output, result.output
+    assert result.exit_code == run(project, dataset).exit_code
+    assert json.loads(path.read_text(encoding="utf-8"))["summary"]["records"] > 0
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
