@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 MANIFEST_NAME = "VENDORED.json"
 MANIFEST_FORMAT = 1
@@ -80,13 +81,20 @@ def sha256_of(path: Path) -> str:
     if path.is_symlink():
         return hashlib.sha256(b"symlink\0" + os.fsencode(os.readlink(path))).hexdigest()
     digest = hashlib.sha256()
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    with open(os.open(path, flags), "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise OSError(f"{path}: 不是普通文件 (not a regular file)")
+    with _open_regular(path, getattr(os, "O_NOFOLLOW", 0)) as handle:
         for chunk in iter(lambda: handle.read(1 << 16), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _open_regular(path: Path, flags: int = 0) -> BinaryIO:
+    """``path`` opened for reading; OSError unless it is a regular file (a FIFO or a
+    device would block or never end). Opened without blocking, so a FIFO is not waited on."""
+    handle = open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | flags), "rb")
+    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        handle.close()
+        raise OSError(f"{path}: 不是普通文件 (not a regular file)")
+    return handle
 
 
 def _files(folder: Path) -> Iterator[tuple[str, Path]]:
@@ -174,7 +182,7 @@ def read_manifest(target: Path) -> Manifest | None:
     try:
         if not path.exists():
             return None
-        with open(path, "rb") as handle:
+        with _open_regular(path) as handle:
             raw = handle.read(_MAX_MANIFEST_BYTES + 1)
     except OSError as exc:
         raise VendorError(f"{path}: 无法读取 (cannot read): {exc.strerror or exc}") from exc

@@ -294,3 +294,18 @@ def test_scratch_files_of_an_interrupted_run_are_cleared_by_the_next(
     for path in mine:
         path.unlink()
     assert _vendor(project, str(tmp_path), "--check").exit_code == 0
+
+
+def test_a_manifest_that_is_not_a_regular_file_is_unreadable_input(
+    project: Path, tmp_path: Path
+) -> None:
+    """A manifest replaced by a FIFO (or a symlink to one) would block the read for ever."""
+    assert _vendor(project, str(tmp_path)).exit_code == 0
+    manifest = tmp_path / PACKAGE / MANIFEST_NAME
+    manifest.unlink()
+    os.mkfifo(tmp_path / "fifo")
+    manifest.symlink_to(tmp_path / "fifo")
+    for args in (("--check",), ()):
+        result = _vendor(project, str(tmp_path), *args)
+        assert result.exit_code == 2, result.output
+        assert "不是普通文件" in result.output
