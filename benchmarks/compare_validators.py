@@ -17,7 +17,8 @@ the same order. The records:
 - ``--mutations`` per record type: the type's example with 1-4 fields replaced by hostile
   values (wrong types, NaN and the infinities, huge integers, lone surrogates, control
   characters, long text, str subclasses, empty list parts, impossible dates and ID numbers,
-  bad check digits), removed or garbled a character at a time, some with an unknown key.
+  bad check digits, Unicode digits, "_", "+" and spaces that int() accepts), removed or
+  garbled a character at a time, some with an unknown key.
 
 Exits 1 at the first difference, printing the record and both lists.
 """
@@ -57,8 +58,15 @@ HOSTILE: tuple[object, ...] = (
     *("440106000000", "999999", "13800138000", "510630", "https://a.b/", '{"a":1}', "NaN"),
     *("[1,2", "USD", "CNY", "00000000000000000X", "440106199002301235"),
     *("440106180001011235", "000000000000000000", "440106200002291234"),
+    # Text int() and str.isdigit() accept that the checks must not: the check digits are
+    # computed with int(..., 13) and int(..., 34), which take "_", spaces, "+" and any
+    # Unicode digit.
+    *("١٢", "1_000", " 12 ", "+1", "12\n", "²", "Ⅻ", "\u3000", "\u200b", "e\u0301", "\ufeff"),
+    *("１１４４００００MB2D0461X4", "1_440000MB2D0461X4", "١١٤٤٠٠٠٠MB2D0461X4"),
+    *("11440000mb2d0461x4", " 1440000MB2D0461X4", "44010619900307123٤"),
+    *("440106_99003071234", " 40106199003071234", "+40106199003071234"),
 )
-GARBLE = ("X", "0", "办", "!", "^", ";", "-", " ", "\ud800", "")
+GARBLE = ("X", "0", "办", "!", "^", ";", "-", " ", "\ud800", "", "١", "_", "+", "\u3000")
 
 
 def import_as(source: Path, name: str, into: Path) -> ModuleType:

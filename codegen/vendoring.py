@@ -14,10 +14,13 @@ import json
 import keyword
 import os
 import re
+import stat
 import tempfile
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 MANIFEST_NAME = "VENDORED.json"
 MANIFEST_FORMAT = 1
@@ -63,15 +66,35 @@ class Manifest:
 
 
 def valid_name(name: str) -> bool:
-    return name.isidentifier() and not keyword.iskeyword(name)
+    """An importable package name: an identifier, not a keyword, and in NFKC form (Python
+    imports "ｇｄｚｗ" as "gdzw", which a folder named "ｇｄｚｗ" is not)."""
+    return (
+        name.isidentifier()
+        and not keyword.iskeyword(name)
+        and unicodedata.normalize("NFKC", name) == name
+    )
 
 
 def sha256_of(path: Path) -> str:
+    """The file's SHA-256; a symlink's is that of its target's name, never of what it points
+    to (a FIFO or a device there would block or never end), so it differs from any file's."""
+    if path.is_symlink():
+        return hashlib.sha256(b"symlink\0" + os.fsencode(os.readlink(path))).hexdigest()
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with _open_regular(path, getattr(os, "O_NOFOLLOW", 0)) as handle:
         for chunk in iter(lambda: handle.read(1 << 16), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _open_regular(path: Path, flags: int = 0) -> BinaryIO:
+    """``path`` opened for reading; OSError unless it is a regular file (a FIFO or a
+    device would block or never end). Opened without blocking, so a FIFO is not waited on."""
+    handle = open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | flags), "rb")
+    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        handle.close()
+        raise OSError(f"{path}: 不是普通文件 (not a regular file)")
+    return handle
 
 
 def _files(folder: Path) -> Iterator[tuple[str, Path]]:
@@ -159,7 +182,7 @@ def read_manifest(target: Path) -> Manifest | None:
     try:
         if not path.exists():
             return None
-        with open(path, "rb") as handle:
+        with _open_regular(path) as handle:
             raw = handle.read(_MAX_MANIFEST_BYTES + 1)
     except OSError as exc:
         raise VendorError(f"{path}: 无法读取 (cannot read): {exc.strerror or exc}") from exc
@@ -238,6 +261,7 @@ class Plan:
     remove: list[str] = field(default_factory=list)  # dropped upstream, unedited
     conflicts: list[str] = field(default_factory=list)  # would overwrite a local edit
     kept: list[str] = field(default_factory=list)  # dropped upstream but edited: left
+    scratch: list[str] = field(default_factory=list)  # left by an interrupted run: removed
     unchanged: int = 0
 
 
@@ -259,7 +283,20 @@ def plan(source: Manifest, manifest: Manifest | None, local: Mapping[str, str]) 
         if rel in source.files or rel not in local:
             continue
         (result.remove if local[rel] == digest else result.kept).append(rel)
+    ours = {*source.files, *old, MANIFEST_NAME}
+    result.scratch = [rel for rel in local if _scratch_of(rel) in ours]
     return result
+
+
+# The scratch file _replace writes beside a file: "." + its name + "." + mkstemp's 8
+# characters; one left behind means a run was killed while writing.
+_SCRATCH = re.compile(r"((?:[^/]*/)*)\.([^/]+)\.[a-z0-9_]{8}")
+
+
+def _scratch_of(rel: str) -> str | None:
+    """The file ``rel`` would be the scratch file of, if its name is one's."""
+    match = _SCRATCH.fullmatch(rel)
+    return None if match is None else match.group(1) + match.group(2)
 
 
 def apply(plan: Plan, source_dir: Path, target: Path, manifest: Manifest) -> None:
@@ -268,7 +305,7 @@ def apply(plan: Plan, source_dir: Path, target: Path, manifest: Manifest) -> Non
     run finishes it."""
     for rel in plan.write:
         _replace(target / rel, (source_dir / rel).read_bytes())
-    for rel in plan.remove:
+    for rel in (*plan.remove, *plan.scratch):
         (target / rel).unlink(missing_ok=True)
     _replace(target / MANIFEST_NAME, manifest.to_json().encode("utf-8"))
 

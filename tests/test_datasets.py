@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import sqlite3
 import uuid
@@ -320,6 +321,23 @@ def test_resolve_inputs(pkg: ModuleType, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no data files"):
         (tmp_path / "empty").mkdir()
         resolve_inputs([str(tmp_path / "empty")], pkg.RECORD_KEYS)
+
+
+def test_a_file_name_that_is_not_utf8_is_a_usage_error(project: Path, tmp_path: Path) -> None:
+    """A name the file system gives undecoded ("\\udcff" in Python) cannot be stored,
+    printed or written to a report: a clean usage error naming it, not a traceback."""
+    directory = tmp_path / "d"
+    directory.mkdir()
+    try:
+        (directory / os.fsdecode(b"accept\xff.jsonl")).write_text('{"a": 1}\n', "utf-8")
+    except (OSError, UnicodeError):
+        pytest.skip("the file system refuses a name that is not UTF-8")
+    for argument in (directory, directory / os.fsdecode(b"accept\xff.jsonl")):
+        result = run(project, argument)
+        assert result.exit_code == 2, result.output
+        assert "文件名不是有效的 UTF-8" in result.stderr
+        assert "accept\\xff.jsonl" in result.stderr
+        assert "Traceback" not in result.output
 
 
 # ---------------------------------------------------------------- profiles and units

@@ -183,3 +183,25 @@ def test_a_worker_that_dies_is_a_clean_error(
     assert result.exit_code == 1
     assert "--jobs 1" in result.stderr and "Traceback" not in result.output
     assert not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize("end", [b"\r", b"\r\n", b"\n"], ids=["cr", "crlf", "lf"])
+def test_pieces_stay_bounded_whatever_ends_the_lines(end: bytes) -> None:
+    """A file whose lines end in "\\r" alone has no "\\n" to cut at: it must still be cut
+    into pieces of about the piece size (one piece of the whole file would hold every
+    record's result in one worker and in one message), each starting at a line's start,
+    with that line's number; never between the "\\r" and "\\n" of one line end."""
+    import io
+
+    lines = [b'{"n": %d}' % i + b"x" * (i % 7) for i in range(3000)]
+    data = b"".join(line + end for line in lines)
+    pieces = list(record_checks._pieces(io.BytesIO(data), 1000))
+    assert pieces[0][0] == 0 and pieces[-1][1] == len(data)
+    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:], strict=False))
+    assert max(stop - start for start, stop, _ in pieces) <= 1000 + max(map(len, lines)) + len(end)
+    starts = {}
+    offset = 0
+    for number, line in enumerate(lines, start=1):
+        starts[offset] = number
+        offset += len(line) + len(end)
+    assert all(starts.get(start) == first for start, _, first in pieces)

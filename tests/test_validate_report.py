@@ -4,6 +4,7 @@ data, the JSON summary against the printed one, and the HTML page's content."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import tracemalloc
@@ -287,6 +288,10 @@ def test_report_extension_decides_and_unknown_is_refused_before_validating(
     assert not (tmp_path / "report.pdf").exists()
     result = run(project, dataset, "--report", tmp_path / "missing" / "report.json")
     assert result.exit_code == 2 and "no such folder" in result.output
+    (tmp_path / "folder.html").mkdir()
+    result = run(project, dataset, "--report", tmp_path / "folder.html")
+    assert result.exit_code == 2 and "是目录，不能写入报告 (is a folder)" in result.output
+    assert "records" not in result.output
     # A report never overwrites the data it reports on, however the path is spelt.
     data = tmp_path / "in" / "a.json"
     data.parent.mkdir()
@@ -296,6 +301,14 @@ def test_report_extension_decides_and_unknown_is_refused_before_validating(
     assert result.exit_code == 2 and "is an input file" in result.output, result.output
     assert "records" not in result.output
     assert data.read_text("utf-8") == "[]"
+    # Nor the accept list or the index the run reads and keeps.
+    for option in ("--accept-list", "--index"):
+        kept = tmp_path / f"kept{option}.json"
+        kept.write_text("P1\n", encoding="utf-8")
+        result = run(project, dataset, option, kept, "--report", kept)
+        assert result.exit_code == 2 and "is an input file" in result.output, result.output
+        assert "records" not in result.output
+        assert kept.read_text("utf-8") == "P1\n"
 
 
 def test_interface_mode_report(project: Path, dataset: Path, tmp_path: Path) -> None:
@@ -335,3 +348,15 @@ def test_workbook_rows_are_named_by_sheet_and_cell(
     letter = header_columns(openpyxl.load_workbook(path).worksheets[0])["ApplyType"]
     ats = [e["at"] for g in data["examples"] for e in g["examples"]]
     assert f"{path} 受理!{letter}7" in ats
+
+
+def test_a_report_name_as_long_as_the_file_system_allows_is_written(
+    project: Path, dataset: Path, tmp_path: Path
+) -> None:
+    """The scratch file written first must fit the file system's name limit as well."""
+    path = tmp_path / ("r" * (os.pathconf(tmp_path, "PC_NAME_MAX") - 5) + ".json")
+    result = run(project, dataset, "--report", path)
+    assert "(report written)" in result.output, result.output
+    assert result.exit_code == run(project, dataset).exit_code
+    assert json.loads(path.read_text(encoding="utf-8"))["summary"]["records"] > 0
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]

@@ -221,3 +221,91 @@ def test_a_package_importing_itself_by_name_is_not_renamed(tmp_path: Path, proje
     result = _vendor(tmp_path, str(tmp_path / "dest"), "--name", "renamed")
     assert result.exit_code == 2 and "extra_module.py:1" in result.stderr
     assert not (tmp_path / "dest").exists()
+
+
+def test_a_symlink_in_the_copy_is_never_followed(project: Path, tmp_path: Path) -> None:
+    """A symlink to a FIFO or a device would block or never end reading through it; it
+    counts as a file of its own (an extra, or an edit when it stands in for one)."""
+    assert _vendor(project, str(tmp_path)).exit_code == 0
+    target = tmp_path / PACKAGE
+    os.mkfifo(tmp_path / "fifo")
+    (target / "pipe").symlink_to(tmp_path / "fifo")
+    (target / "zero").symlink_to("/dev/zero")
+    (target / "records.py").unlink()
+    (target / "records.py").symlink_to(_source(project) / "records.py")
+    result = _vendor(project, str(tmp_path), "--check")
+    assert result.exit_code == 1, result.output
+    assert f"(extra, not in the manifest): {target / 'pipe'}" in result.output
+    assert f"(extra, not in the manifest): {target / 'zero'}" in result.output
+    assert f"(edited locally): {target / 'records.py'}" in result.output
+    assert _vendor(project, str(tmp_path)).exit_code == 1  # would overwrite the symlink
+    result = _vendor(project, str(tmp_path), "--force")
+    assert result.exit_code == 0, result.output
+    assert not (target / "records.py").is_symlink()
+    assert (target / "records.py").read_bytes() == (_source(project) / "records.py").read_bytes()
+
+
+@pytest.mark.parametrize("name", ["a/b", "..", "class", "None", "ｇｄｚｗ", "ﬁle", ""])
+def test_a_name_python_could_not_import_is_refused(
+    project: Path, tmp_path: Path, name: str
+) -> None:
+    """Python imports a name in its NFKC form: a folder named "ｇｄｚｗ" is not found by
+    ``import ｇｄｚｗ`` (it looks for "gdzw")."""
+    result = _vendor(project, str(tmp_path), "--name", name)
+    assert result.exit_code == 2, result.output
+    assert "不是合法的 Python 包名" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_symlinked_package_folder_is_not_written_through(project: Path, tmp_path: Path) -> None:
+    """DEST/NAME a symlink (say, committed by someone else to point at a folder of the
+    user's): vendor refuses rather than write or delete files wherever it points."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("mine", encoding="utf-8")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / PACKAGE).symlink_to(elsewhere, target_is_directory=True)
+    for args in ((), ("--force",)):
+        result = _vendor(project, str(dest), *args)
+        assert result.exit_code == 2, result.output
+        assert "符号链接" in result.output
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["keep.txt"]
+
+
+def test_scratch_files_of_an_interrupted_run_are_cleared_by_the_next(
+    project: Path, tmp_path: Path
+) -> None:
+    """A run killed while writing leaves its scratch file (``.records.py.XXXXXXXX``): the
+    check names it, and the next vendor run removes it (else the check would fail for
+    ever, telling to run vendor, which would not help). Look-alikes are left alone."""
+    assert _vendor(project, str(tmp_path)).exit_code == 0
+    target = tmp_path / PACKAGE
+    scratch = [target / ".records.py.k3j_9zq1", target / f".{MANIFEST_NAME}.ab12cd34"]
+    mine = [target / ".records.py.mine", target / ".notes.txt.ab12cd34"]
+    for path in scratch + mine:
+        path.write_bytes(b"half")
+    check = _vendor(project, str(tmp_path), "--check")
+    assert check.exit_code == 1 and ".records.py.k3j_9zq1" in check.output
+    result = _vendor(project, str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert ".records.py.k3j_9zq1" in result.output
+    assert [p.exists() for p in scratch + mine] == [False, False, True, True]
+    for path in mine:
+        path.unlink()
+    assert _vendor(project, str(tmp_path), "--check").exit_code == 0
+
+
+def test_a_manifest_that_is_not_a_regular_file_is_unreadable_input(
+    project: Path, tmp_path: Path
+) -> None:
+    """A manifest replaced by a FIFO (or a symlink to one) would block the read for ever."""
+    assert _vendor(project, str(tmp_path)).exit_code == 0
+    manifest = tmp_path / PACKAGE / MANIFEST_NAME
+    manifest.unlink()
+    os.mkfifo(tmp_path / "fifo")
+    manifest.symlink_to(tmp_path / "fifo")
+    for args in (("--check",), ()):
+        result = _vendor(project, str(tmp_path), *args)
+        assert result.exit_code == 2, result.output
+        assert "不是普通文件" in result.output

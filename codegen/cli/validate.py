@@ -101,6 +101,8 @@ def _report_paths(
             )
         if not path.parent.is_dir():
             raise click.BadParameter(f"{path}: 目录不存在 (no such folder)", ctx, param)
+        if path.is_dir():
+            raise click.BadParameter(f"{path}: 是目录，不能写入报告 (is a folder)", ctx, param)
     return value
 
 
@@ -145,7 +147,7 @@ def _report_paths(
     "--report",
     "reports",
     multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # the callback says what is wrong, in Chinese too
     callback=_report_paths,
     help="Also write a data-quality report: .html (one self-contained page with charts) or "
     ".json (the same summary for CI dashboards), by the extension. May be repeated.",
@@ -201,7 +203,9 @@ def validate(
         inputs = resolve_inputs(paths, package.RECORD_KEYS, key)
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="FILES") from None
-    collector = _collector(package, profile, length_unit, key, reports, inputs)
+    # The report must not replace any file the run reads or keeps.
+    kept = [data.path for data in inputs] + [p for p in (accept_list, index_path) if p]
+    collector = _collector(package, profile, length_unit, key, reports, kept)
     options = Options(profile, length_unit, quiet, jobs or auto_jobs(), collector)
     tally = Tally()
     if key is not None:
@@ -220,14 +224,14 @@ def _collector(
     length_unit: str,
     key: str | None,
     reports: tuple[Path, ...],
-    inputs: list[DataFile],
+    inputs: list[Path],
 ) -> ReportCollector | None:
     if not reports:
         return None
     from codegen.data.report_collect import ReportCollector
     from codegen.data.report_output import input_clash
 
-    clash = input_clash(reports, [data.path for data in inputs])
+    clash = input_clash(reports, inputs)
     if clash is not None:
         raise click.BadParameter(
             f"{clash}: 是输入文件，不会被报告覆盖 (is an input file; not overwritten)",

@@ -130,6 +130,10 @@ def _drift_lines(found: Drift, source: Manifest, manifest: Manifest, target: Pat
 
 
 def _vendor(source: Manifest, source_dir: Path, target: Path, force: bool) -> int:
+    if target.is_symlink():  # its files would be written (or deleted) wherever it points
+        raise VendorError(
+            f"{target}: 是符号链接，不会写入它指向的目录 (a symlink: not written through)"
+        )
     if target.exists() and not target.is_dir():
         raise VendorError(f"{target}: 不是目录 (not a directory)")
     manifest = read_manifest(target) if target.is_dir() else None
@@ -160,6 +164,9 @@ def _report(target: Path, source: Manifest, work: Plan, manifest: Manifest | Non
     _list("已覆盖本地修改 (overwrote local edits)", target, work.conflicts)
     _list("已删除上游删除的文件 (removed, dropped upstream)", target, work.remove)
     _list("上游已删除但本地修改过，已保留 (dropped upstream but edited: kept)", target, work.kept)
+    _list(
+        "已删除中断的运行留下的临时文件 (removed, left by an interrupted run)", target, work.scratch
+    )
     click.echo(
         f"{target}: 写入 {len(work.write)} 个文件，{work.unchanged} 个未变，删除 {len(work.remove)} 个 "
         f"(wrote {len(work.write)}, unchanged {work.unchanged}, removed {len(work.remove)}) "

@@ -10,6 +10,7 @@ not run on into a letter, so ``acceptance.json`` names no type).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,12 @@ def resolve_inputs(
             suffixes = "、".join(data_suffixes())
             problems.append(f"{argument}: 目录中没有数据文件（{suffixes}）(no data files)")
         for file in files:
+            if not _utf8_name(file):
+                problems.append(
+                    f"{_shown(file)}: 文件名不是有效的 UTF-8，请改名 (the file name is not "
+                    "valid UTF-8: rename the file)"
+                )
+                continue
             key = given or interface or key_from_name(file.name, keys)
             if key is None:
                 problems.append(
@@ -88,6 +95,21 @@ def resolve_inputs(
     if problems:
         raise InputError("\n".join(problems))
     return found
+
+
+def _utf8_name(path: Path) -> bool:
+    """Whether the path's name decoded: bytes that are not UTF-8 reach Python as lone
+    surrogates, which neither the output, the cross-record index nor a report can hold."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(path: Path) -> str:
+    """The path printable, its undecodable bytes as ``\\xff``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _split(argument: str, keys: Sequence[str]) -> tuple[str | None, Path]:

@@ -300,7 +300,7 @@ def _line_ends(block: bytes, start: int, end: int, after_cr: bool) -> int:
 
 
 def _pieces(stream: BinaryIO, size: int) -> Iterator[tuple[int, int, int]]:
-    """(start, end, first line number) of pieces of ``stream`` cut just after a "\n"
+    """(start, end, first line number) of pieces of ``stream`` cut just after a line end
     (a piece grows past ``size`` while no line ends; only counts are kept here)."""
     start, position, first_line = 0, 0, 1
     ends = 0  # line ends counted in the piece so far
@@ -309,7 +309,10 @@ def _pieces(stream: BinaryIO, size: int) -> Iterator[tuple[int, int, int]]:
         block = stream.read(size)
         if not block:
             break
-        cut = block.rfind(b"\n") + 1
+        # After the last line end known whole: a "\n", or a "\r" not last in the block
+        # (a "\n" may follow in the next one). A file whose lines end in "\r" alone is
+        # cut too, not handed to one worker whole.
+        cut = max(block.rfind(b"\n"), block.rfind(b"\r", 0, len(block) - 1)) + 1
         if cut == 0:
             ends += _line_ends(block, 0, len(block), after_cr)
         else:

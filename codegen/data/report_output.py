@@ -34,7 +34,10 @@ def write_report(collector: ReportCollector, path: Path) -> None:
         text = render_html(report_data(collector))
     else:
         text = report_json(collector)
-    fd, scratch = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # The scratch file's name from the head of the report's: a name near the file system's
+    # limit would leave no room for the random part and the suffix.
+    prefix = f".{path.name[:40]}."
+    fd, scratch = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
