@@ -206,6 +206,8 @@ def _parse_manifest(body: object) -> Manifest:
         value = body.get(key)
         if not isinstance(value, str):
             raise ValueError(f"{key} 应为字符串 (must be a string)")
+        if len(value) > 200 or not value.isprintable():  # printed by --check: no escapes
+            raise ValueError(f"{key} 含控制字符或过长 (control characters or too long)")
         strings[key] = value
     files = body.get("files")
     if not isinstance(files, dict):

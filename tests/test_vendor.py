@@ -169,6 +169,15 @@ def test_a_hand_made_copy_is_adopted_only_when_equal(project: Path, tmp_path: Pa
                 "files": {"../../outside.py": "0" * 64},
             }
         ),
+        # A version with a terminal escape: --check prints the version.
+        json.dumps(
+            {
+                "format": 1,
+                **dict.fromkeys(("package", "name", "spec_version", "spec_hash"), "x"),
+                "version": "2019.3.1\x1b]0;owned\x07",
+                "files": {},
+            }
+        ),
     ],
 )
 def test_a_damaged_manifest_is_unreadable_input(
