@@ -12,6 +12,9 @@ read or written only costs speed, never correctness.
 - ``spec``: one spec file's parsed document and its problems, keyed by its text.
 - ``layout``: whether one spec file's text is its canonical layout (PyYAML's pure-Python
   emitter costs about a second for the whole spec).
+- ``yaml``: one spec document's canonical text, keyed by its plain data
+  (codegen.spec.canonical.canonical_text): ``xlsx import`` and ``fmt`` of documents
+  written before emit nothing.
 - ``black``: black's output for a rendered module (codegen.render.black_cache).
 - ``jinja``: compiled templates (Jinja's bytecode cache).
 

@@ -16,7 +16,9 @@ Doc = dict[str, Any]
 def edit(spec_dir: Path, rel: str, change: Callable[[Doc], None]) -> None:
     """Loads ``spec_dir/rel``, lets ``change`` mutate it, and writes it back canonically."""
     path = spec_dir / rel
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's parser: the same data, several times faster than the pure-Python one
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     change(data)
     path.write_text(dump_yaml(data), encoding="utf-8")
 

@@ -27,15 +27,21 @@ PROCESS = "records/process.yaml"
 # ---------------------------------------------------------------- helpers
 
 
+# libyaml's parser and emitter (the pure-Python ones would be most of these tests' time):
+# the same data, and the written layout need not be canonical here.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def read_yaml(spec: Path, rel: str) -> Any:
-    return yaml.safe_load((spec / rel).read_text(encoding="utf-8"))
+    return yaml.load((spec / rel).read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506
 
 
 def edit_yaml(spec: Path, rel: str, change: Callable[[Any], None]) -> None:
     """Loads ``spec/rel``, lets ``change`` mutate the data in place, writes it back."""
     data = read_yaml(spec, rel)
     change(data)
-    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1_000_000)
+    text = yaml.dump(data, Dumper=_DUMPER, allow_unicode=True, sort_keys=False, width=1_000_000)
     (spec / rel).write_text(text, encoding="utf-8")
 
 

@@ -37,7 +37,40 @@ def documents(docs: SpecDocs) -> dict[str, object]:
 
 def canonical_texts(docs: SpecDocs) -> dict[str, str]:
     """Spec-relative path → canonical YAML text, for every spec document."""
-    return {rel: dump_yaml(dump(doc)) for rel, doc in documents(docs).items()}
+    return {rel: canonical_text(doc) for rel, doc in documents(docs).items()}
+
+
+def canonical_text(doc: object) -> str:
+    """The canonical YAML text of one document, cached by its data (codegen.build_cache).
+
+    PyYAML's pure-Python emitter is slow, and ``xlsx import``, ``fmt`` and the tests
+    write the same documents again and again. The key is the ``repr`` of the plain data
+    (dicts in key order, lists, str, int, float, bool, None), which tells every such value
+    from every other; data of any other type is emitted uncached.
+    """
+    data = dump(doc)
+    if not _plain(data):
+        return dump_yaml(data)
+    key = key_of("yaml", generator_digest(), repr(data))
+    text = load("yaml", key)
+    if not isinstance(text, str):
+        text = dump_yaml(data)
+        store("yaml", key, text, keep=TEXT_ENTRIES_KEPT)
+    return text
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain(data: object) -> bool:
+    """True if ``data`` is made only of the types whose repr tells them apart."""
+    if type(data) in _SCALARS:
+        return True
+    if type(data) is list:
+        return all(_plain(item) for item in data)
+    if type(data) is dict:
+        return all(type(k) in _SCALARS and _plain(v) for k, v in data.items())
+    return False
 
 
 def non_canonical(docs: SpecDocs, texts: dict[str, str]) -> list[str]:
@@ -53,15 +86,16 @@ def non_canonical(docs: SpecDocs, texts: dict[str, str]) -> list[str]:
         canonical = load("layout", key)
         if not isinstance(canonical, bool):
             doc = found.get(rel)
-            canonical = doc is not None and dump_yaml(dump(doc)) == text
+            canonical = doc is not None and canonical_text(doc) == text
             store("layout", key, canonical, keep=LAYOUT_ENTRIES_KEPT)
         if not canonical:
             bad.append(rel)
     return sorted(bad)
 
 
-# Layout answers kept in the cache.
+# Layout answers and canonical texts kept in the cache.
 LAYOUT_ENTRIES_KEPT = 200
+TEXT_ENTRIES_KEPT = 400
 
 
 def write_canonical(docs: SpecDocs, spec_dir: Path) -> list[str]:
