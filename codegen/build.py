@@ -22,6 +22,7 @@ from codegen.build_cache import (
 from codegen.build_cache import KEEP_BUILDS, generator_digest, key_of, load, store
 from codegen.model.builder import build_model
 from codegen.model.types import Model
+from codegen.project import in_tool_cache
 from codegen.spec.canonical import NOT_CANONICAL, non_canonical
 from codegen.spec.loader import LoadedSpec, SpecFileRefused, load_spec, read_spec_text
 
@@ -163,11 +164,12 @@ class Drift:
 def existing_files(out_dir: Path) -> dict[str, Path]:
     if not out_dir.is_dir():
         return {}
-    return {
-        path.relative_to(out_dir).as_posix(): path
-        for path in sorted(out_dir.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts
-    }
+    found = {}
+    for path in sorted(out_dir.rglob("*")):
+        rel = path.relative_to(out_dir)
+        if path.is_file() and not in_tool_cache(rel):
+            found[rel.as_posix()] = path
+    return found
 
 
 def find_drift(rendered: Rendered, out_dir: Path) -> Drift:

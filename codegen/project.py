@@ -9,7 +9,7 @@ package, elsewhere the one that ships with the installed tool.
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import click
 
@@ -20,6 +20,15 @@ TOOL_ROOT = Path(__file__).resolve().parent.parent
 # A non-editable install has no checkout beside it: its wheel carries the generated package
 # under codegen/_shipped/generated/ instead (setup.py puts it there).
 SHIPPED_ROOT = Path(__file__).resolve().parent / "_shipped"
+
+# Folders that Python and the checkers the project runs on the package (mypy, pytest, ruff)
+# leave beside its files: never generated, never part of a vendored copy, never an orphan.
+TOOL_CACHES = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+
+
+def in_tool_cache(rel: PurePath) -> bool:
+    """Whether ``rel`` (a path relative to generated/ or to a package) is in a tool cache."""
+    return not TOOL_CACHES.isdisjoint(rel.parts)
 
 
 def is_project(folder: Path) -> bool:

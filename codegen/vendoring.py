@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from codegen.project import in_tool_cache
+
 MANIFEST_NAME = "VENDORED.json"
 MANIFEST_FORMAT = 1
 
@@ -101,8 +103,9 @@ def _files(folder: Path) -> Iterator[tuple[str, Path]]:
     """The package's files under ``folder`` (relative path, path), bytecode and the manifest
     left out, in a stable order."""
     for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).as_posix()
-        if "__pycache__" in path.parts or path.suffix == ".pyc" or rel == MANIFEST_NAME:
+        relative = path.relative_to(folder)
+        rel = relative.as_posix()
+        if in_tool_cache(relative) or path.suffix == ".pyc" or rel == MANIFEST_NAME:
             continue
         if path.is_file() or path.is_symlink():
             yield rel, path

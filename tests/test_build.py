@@ -148,6 +148,21 @@ def test_check_reports_stale_missing_orphan_and_writes_nothing(tmp_project: Path
     assert snapshot(generated) == before
 
 
+def test_check_leaves_tool_caches_alone(tmp_project: Path) -> None:
+    """What mypy, pytest, ruff and Python leave in generated/ is neither output nor orphan;
+    a stray file beside them still is."""
+    generated = tmp_project / "generated"
+    for cache in ("__pycache__", ".mypy_cache/3.10", ".pytest_cache", ".ruff_cache"):
+        (generated / "python" / cache).mkdir(parents=True)
+        (generated / "python" / cache / "entry").write_text("x\n", encoding="utf-8")
+    check = CliRunner().invoke(main, ["--root", str(tmp_project), "build", "--check"])
+    assert check.exit_code == 0, check.output
+    (generated / "python" / "mypy_cache_not.py").write_text("x = 1\n", encoding="utf-8")
+    check = CliRunner().invoke(main, ["--root", str(tmp_project), "build", "--check"])
+    assert check.exit_code == 1
+    assert "generated/python/mypy_cache_not.py: 多余" in check.output
+
+
 def test_check_reports_non_canonical_spec(tmp_project: Path) -> None:
     standard = tmp_project / "spec" / "standard.yaml"
     standard.write_text(
