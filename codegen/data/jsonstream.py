@@ -141,14 +141,25 @@ def read_lines(
     """
     for number, raw in _raw_lines(stream, line_max_bytes):
         if raw is None:
-            yield number, None, f"第 {number} 行超过 {line_max_bytes} 字节（未读入）"
+            yield number, None, _too_long(number, line_max_bytes)
             continue
-        if number == 1 and raw.startswith(_BOM):
-            raw = raw[len(_BOM) :]
         try:
-            yield number, raw.decode("utf-8"), None
+            yield number, _without_bom(number, raw).decode("utf-8"), None
         except UnicodeDecodeError as exc:
-            yield number, None, f"第 {number} 行第 {exc.start + 1} 字节起不是有效的 UTF-8"
+            yield number, None, _not_utf8(number, exc)
+
+
+def _too_long(line_no: int, limit: int) -> str:
+    return f"第 {line_no} 行超过 {limit} 字节（未读入）"
+
+
+def _not_utf8(line_no: int, exc: UnicodeDecodeError) -> str:
+    return f"第 {line_no} 行第 {exc.start + 1} 字节起不是有效的 UTF-8"
+
+
+def _without_bom(line_no: int, raw: bytes) -> bytes:
+    """Line 1 without a leading byte-order mark (only line 1 may carry one)."""
+    return raw[len(_BOM) :] if line_no == 1 and raw.startswith(_BOM) else raw
 
 
 def _raw_lines(
@@ -244,10 +255,9 @@ def raw_json_lines(stream: BinaryIO, limit: int, first_line: int = 1) -> Iterato
     for line_no, raw in _raw_lines(stream, limit, first_line):
         if raw is None:
             number += 1
-            yield RawLine(number, line_no, None, f"第 {line_no} 行超过 {limit} 字节（未读入）")
+            yield RawLine(number, line_no, None, _too_long(line_no, limit))
             continue
-        if line_no == 1 and raw.startswith(_BOM):
-            raw = raw[len(_BOM) :]
+        raw = _without_bom(line_no, raw)
         stripped = raw.strip()
         if not stripped or (stripped[0] not in _NOT_SPACE and _blank(raw)):
             continue
@@ -273,7 +283,7 @@ def decode_raw_line(
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, f"第 {line_no} 行第 {exc.start + 1} 字节起不是有效的 UTF-8"
+        return None, _not_utf8(line_no, exc)
     return _decode_line(decoder, text, line_no)
 
 

@@ -293,9 +293,8 @@ def _line_ends(block: bytes, start: int, end: int, after_cr: bool) -> int:
     """Line ends ("\n", "\r\n", "\r") in ``block[start:end]``; ``after_cr``: the byte
     before ``start`` was a "\r" (so a "\n" at ``start`` ends no new line)."""
     ends = block.count(b"\n", start, end)
-    if block.find(b"\r", start, end) < 0:  # the usual case: one count, not three
-        return ends - (after_cr and block.startswith(b"\n", start))
-    ends += block.count(b"\r", start, end) - block.count(b"\r\n", start, end)
+    if block.find(b"\r", start, end) >= 0:  # not the usual case: two more counts
+        ends += block.count(b"\r", start, end) - block.count(b"\r\n", start, end)
     return ends - (after_cr and block.startswith(b"\n", start))
 
 
