@@ -15,13 +15,13 @@ import keyword
 import os
 import re
 import stat
-import tempfile
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from codegen.files import write_whole
 from codegen.project import in_tool_cache
 
 MANIFEST_NAME = "VENDORED.json"
@@ -317,18 +317,4 @@ def apply(plan: Plan, source_dir: Path, target: Path, manifest: Manifest) -> Non
 
 def _replace(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_whole(path, data, prefix=f".{path.name}.")  # the scratch name _SCRATCH knows

@@ -3,12 +3,11 @@ the file is written whole or not at all (a temporary file beside it, then rename
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from codegen.data.report_collect import ReportCollector
+from codegen.files import write_whole
 
 FORMATS = {".html": "html", ".htm": "html", ".json": "json"}
 
@@ -36,19 +35,4 @@ def write_report(collector: ReportCollector, path: Path) -> None:
         text = report_json(collector)
     # The scratch file's name from the head of the report's: a name near the file system's
     # limit would leave no room for the random part and the suffix.
-    prefix = f".{path.name[:40]}."
-    fd, scratch = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.chmod(scratch, 0o666 & ~_umask())
-        os.replace(scratch, path)
-    except BaseException:
-        Path(scratch).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_whole(path, text.encode("utf-8"), prefix=f".{path.name[:40]}.", suffix=".tmp")
