@@ -19,7 +19,7 @@ from codegen.model.types import Model
 GENERATOR_REVISION: Final = 1
 
 # code_digest() of the package this revision generates.
-CODE_DIGEST: Final = "54295bfe1582d1059ff3835c4bac8276a5cdf5d8da1e2c292cbb57c4bf2c46af"
+CODE_DIGEST: Final = "6f54d7969048d1454552a4b0ad62d4821e48b431971d79de8bb1211a10705b92"
 
 # Each generated module (and pyproject.toml) starts with this many do-not-edit lines (spec hash
 # and edition).

@@ -47,8 +47,10 @@ class Normalized:
     conflicts: tuple[str, ...]
 
 
-# Record key → its canonical wire names: a spec fact, built on the first use of each key.
-_CANONICAL: dict[str, frozenset[str]] = {}
+# Record key → its canonical wire names (spec facts, gathered once at import).
+_CANONICAL: dict[str, frozenset[str]] = {
+    key: frozenset(wire for wire, _ in names.values()) for key, names in INPUT_NAMES.items()
+}
 
 
 def canonical_record(key: str, mapping: Mapping[str, object]) -> dict[str, object]:
@@ -73,9 +75,7 @@ def normalize(key: str, mapping: Mapping[str, object]) -> Normalized:
         raise ValueError(
             f"未知的记录类型 {key!r}（unknown record type）；应为 {', '.join(INPUT_NAMES)} 之一"
         )
-    canonical = _CANONICAL.get(key)
-    if canonical is None:
-        canonical = _CANONICAL[key] = frozenset(wire for wire, _ in names.values())
+    canonical = _CANONICAL[key]
     if mapping.keys() <= canonical:
         # Every key is already a wire name (what a sender's own records and every
         # validated record hold): the record as it is, nothing renamed.
