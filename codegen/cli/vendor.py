@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from codegen.model.builder import PACKAGE
+from codegen.model.package_name import PACKAGE
 from codegen.project import data_root
 from codegen.vendoring import (
     MANIFEST_NAME,
