@@ -14,9 +14,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from codegen.cli.main import main
+from codegen.model.package_name import PACKAGE
 from codegen.vendoring import MANIFEST_NAME, absolute_self_imports, sha256_of
-
-PACKAGE = "gdzw_uppro"
 
 
 def _vendor(project: Path, *args: str) -> Result:

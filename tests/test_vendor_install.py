@@ -17,12 +17,11 @@ from types import ModuleType
 
 import pytest
 
+from codegen.model.package_name import PACKAGE
 from conftest import REPO
 from needs import need
 
 tomllib = pytest.importorskip("tomllib")
-
-PACKAGE = "gdzw_uppro"
 
 
 def _run(args: list[str | Path], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
