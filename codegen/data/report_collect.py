@@ -77,7 +77,7 @@ class ReportCollector:
     profile: str
     length_unit: str
     mode: str  # "interface" or "dataset"
-    summary: Summary = field(default_factory=Summary)
+    cross: int = 0  # cross-record problems
     by_type: dict[str, Counts] = field(default_factory=dict)
     by_file: dict[str, FileCounts] = field(default_factory=dict)
     by_code: CappedCounter[str] = field(default_factory=lambda: CappedCounter(KEY_CAPACITY, OTHER))
@@ -159,8 +159,7 @@ class ReportCollector:
     def add_cross(self, code: str | None, at: str, message: str) -> None:
         """A cross-record problem (duplicate RowGuid, unknown project, count mismatch)."""
         code = code or OTHER
-        self.summary.errors += 1
-        self.summary.cross += 1
+        self.cross += 1
         self.cross_by_code.add(code)
         kept = _room(self.cross_examples, code, CROSS_EXAMPLES_PER_CODE)
         if kept is not None:
@@ -171,11 +170,6 @@ class ReportCollector:
     def _count(
         self, key: str, path: str, records: int, invalid: int, errors: int, warnings: int
     ) -> None:
-        s = self.summary
-        s.records += records
-        s.invalid += invalid
-        s.errors += errors
-        s.warnings += warnings
         kind = self.by_type.get(key)
         if kind is None:
             kind = self.by_type[key] = Counts()
@@ -189,12 +183,24 @@ class ReportCollector:
             counts.warnings += warnings
 
     def _unreadable(self, key: str, path: str, at: str, message: str, places: int) -> None:
-        self.summary.unreadable += places
         self.by_file[path].unreadable += places
         self.by_code.add(UNREADABLE)
         kept = _room(self.examples, UNREADABLE, EXAMPLES_PER_CODE)
         if kept is not None:
             kept.append(Example(at, shorten(message, MESSAGE_CHARS), "error"))
+
+    @property
+    def summary(self) -> Summary:
+        """The totals, from the counts per record type and per file (the cross-record
+        problems are errors too)."""
+        s = Summary(cross=self.cross, errors=self.cross)
+        for kind in self.by_type.values():
+            s.records += kind.records
+            s.invalid += kind.invalid
+            s.errors += kind.errors
+            s.warnings += kind.warnings
+        s.unreadable = sum(counts.unreadable for counts in self.by_file.values())
+        return s
 
     def retained(self) -> int:
         """How many things the collector holds (a test's measure of its bound)."""

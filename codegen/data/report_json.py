@@ -24,6 +24,7 @@ def report_data(c: ReportCollector) -> dict[str, Any]:
     spec = c.package.spec
     labels = _field_labels(c)
     values = c.values.top(TOP_VALUES_SHOWN)
+    summary = c.summary
     return {
         "format": FORMAT,
         "standard": spec.STANDARD_ID,
@@ -32,8 +33,7 @@ def report_data(c: ReportCollector) -> dict[str, Any]:
         "mode": c.mode,
         "profile": c.profile,
         "length_unit": c.length_unit,
-        "summary": dataclasses.asdict(c.summary)
-        | {"problems": c.summary.errors + c.summary.warnings},
+        "summary": dataclasses.asdict(summary) | {"problems": summary.errors + summary.warnings},
         "record_types": [
             {"key": key, "label": spec.RECORD_LABELS.get(key, key)} | dataclasses.asdict(n)
             for key, n in c.by_type.items()
@@ -72,7 +72,7 @@ def report_data(c: ReportCollector) -> dict[str, Any]:
             ],
         },
         "cross_record": {
-            "count": c.summary.cross,
+            "count": c.cross,
             "codes": [
                 {"code": code, "label": problem_label(c, code), "count": n}
                 for code, n in c.cross_by_code.most_common()
