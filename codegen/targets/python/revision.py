@@ -16,10 +16,10 @@ from typing import Final
 
 from codegen.model.types import Model
 
-GENERATOR_REVISION: Final = 1
+GENERATOR_REVISION: Final = 2
 
 # code_digest() of the package this revision generates.
-CODE_DIGEST: Final = "6f54d7969048d1454552a4b0ad62d4821e48b431971d79de8bb1211a10705b92"
+CODE_DIGEST: Final = "9617f68535335387f7a3f7165faa129c80a74a7b5d786069efb04e2b03ad6e14"
 
 # Each generated module (and pyproject.toml) starts with this many do-not-edit lines (spec hash
 # and edition).

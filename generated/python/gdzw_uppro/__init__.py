@@ -86,7 +86,7 @@ if TYPE_CHECKING:
         validate,
     )
 
-__version__: Final = "2019.3.1"
+__version__: Final = "2019.3.2"
 
 __all__ = [
     "AcceptRecord",
