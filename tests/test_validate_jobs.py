@@ -205,3 +205,36 @@ def test_pieces_stay_bounded_whatever_ends_the_lines(end: bytes) -> None:
         starts[offset] = number
         offset += len(line) + len(end)
     assert all(starts.get(start) == first for start, _, first in pieces)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_records_are_numbered_across_pieces(
+    project: Path, dataset: Path, small_chunks: list[int], jobs: int
+) -> None:
+    """Pieces number their records from 1 and the run adds the records of the pieces
+    before: in a file with no blank line every record's number is its line's number,
+    in the output and in the cross-record index (the duplicate RowGuid names both)."""
+    process = dataset / "process.jsonl"
+    assert b"\n\n" not in process.read_bytes() and b"\r" not in process.read_bytes()
+    result = run(project, jobs, "--interface", "process", process)
+    numbered = [line.split(": ", 1)[0] for line in result.stdout.splitlines()]
+    assert len(numbered) > 100
+    pairs = [place.rsplit(":#", 1)[1].split(" (line ") for place in numbered]
+    assert all(number == line.rstrip(")") for number, line in pairs)
+    assert int(pairs[-1][0]) > 2 * 37  # records from many pieces
+
+
+def test_a_report_is_the_same_with_workers(
+    project: Path, dataset: Path, small_chunks: list[int], tmp_path: Path
+) -> None:
+    """--report takes every record's own result from the pieces, numbered in the file."""
+    reports = []
+    for jobs in (1, 3):
+        path = tmp_path / f"report-{jobs}.json"
+        result = run(project, jobs, dataset, "--report", path)
+        assert result.exit_code == 2, result.output
+        reports.append(json.loads(path.read_text("utf-8")))
+    serial, parallel = reports
+    assert serial == parallel
+    assert ".jsonl:#" in json.dumps(serial["examples"], ensure_ascii=False)
+    assert serial["summary"]["records"] == 1504

@@ -24,13 +24,8 @@ from codegen.data.datasets import CrossProblem, DatasetError, DatasetIndex, rule
 from codegen.data.generated_package import load_generated_package
 from codegen.data.inputs import DataFile, InputError, resolve_inputs
 from codegen.data.jsonstream import read_lines, shorten
-from codegen.data.record_checks import (
-    RecordChecker,
-    RecordResult,
-    Settings,
-    WorkerError,
-    auto_jobs,
-)
+from codegen.data.pieces import PieceResult, placed_lines, placed_records, placed_rows
+from codegen.data.record_checks import RecordChecker, Settings, WorkerError, auto_jobs
 from codegen.project import data_root
 
 if TYPE_CHECKING:
@@ -302,12 +297,15 @@ def _check_files(
 ) -> None:
     """Validates every record of every file, in this process or across worker processes."""
     settings = Settings(options.profile, options.length_unit, index.rules)
+    keep = options.report is not None
     try:
-        with RecordChecker(package, settings, options.jobs) as checker:
+        with RecordChecker(package, settings, index.file_id, options.jobs, keep) as checker:
             for data in inputs:
+                base = 0  # records of the file taken so far
                 try:
-                    for result in checker.results(data.key, data.path):
-                        _consume(result, tally, index, out, options.report)
+                    for piece in checker.pieces(data.key, data.path):
+                        _consume(piece, base, tally, index, out, options.report)
+                        base += piece.size
                 except OSError as exc:
                     tally.invalid += 1
                     tally.errors += 1
@@ -324,28 +322,28 @@ def _check_files(
 
 
 def _consume(
-    result: RecordResult,
+    piece: PieceResult,
+    base: int,
     tally: Tally,
     index: DatasetIndex,
     out: _Output,
     report: ReportCollector | None,
 ) -> None:
-    """Takes one record's results, in input order, in this process: the one place where
-    per-record results (file, line, type, problems) are counted, printed, indexed and
-    reported."""
-    tally.records += 1
-    if result.errors:
-        tally.invalid += 1
-        tally.errors += result.errors
-    tally.warnings += len(result.findings) - result.errors
-    tally.unreadable += result.unreadable
-    for finding in result.findings:
-        out.emit(result.place(finding), finding.message, finding.code, finding.warning)
-    if result.entry:
-        file = index.file_id(result.file, result.sheet)
-        index.add_entry(result.entry, file, result.number, result.line)
+    """Takes the results of a piece of a file (its records numbered after ``base``
+    others), in input order, in this process: the one place where they are counted,
+    printed, indexed and reported."""
+    tally.records += piece.size
+    tally.invalid += piece.invalid
+    tally.errors += piece.errors
+    tally.warnings += piece.warnings
+    tally.unreadable += piece.unreadable
+    if piece.lines and not out.quiet:
+        out.extend(placed_lines(piece, base))
+    for table, rows in placed_rows(piece, base):
+        index.add_rows(table, rows)
     if report is not None:
-        report.add_result(result)
+        for result in placed_records(piece, base):
+            report.add_result(result)
 
 
 def _cross(options: Options, tally: Tally, problem: CrossProblem, out: _Output) -> None:
@@ -390,6 +388,11 @@ class _Output:
         marker = "warning: " if warning else ""
         suffix = f" [{code}]" if code else ""
         self.lines.append(f"{at}: {marker}{message}{suffix}\n")
+        if len(self.lines) >= self._BATCH:
+            self.flush()
+
+    def extend(self, lines: list[str]) -> None:
+        self.lines.extend(lines)
         if len(self.lines) >= self._BATCH:
             self.flush()
 

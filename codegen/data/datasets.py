@@ -247,8 +247,15 @@ class DatasetIndex:
     def add_entry(self, entry: IndexEntry, file: int, number: int, line: int | None) -> None:
         """Stores an :func:`index_entry` (made anywhere, e.g. in a worker process) for the
         record read at (file, number, line)."""
-        for table, values in entry:
-            self._queue(table, values if table == "accepts" else (*values, file, number, line))
+        for table, row in entry_rows(entry, file, number, line):
+            self._queue(table, row)
+
+    def add_rows(self, table: str, rows: list[tuple[object, ...]]) -> None:
+        """Stores rows made by :func:`entry_rows` (many records' at once)."""
+        self._pending[table].extend(rows)
+        self._buffered += len(rows)
+        if self._buffered >= BATCH_ROWS:
+            self.flush()
 
     def add_accept_list(self, lines: Iterable[str]) -> int:
         """Adds ProjectNo values known upstream (one a line; blank and ``#`` lines skipped)."""
@@ -370,6 +377,22 @@ def index_entry(rules: DatasetRules, key: str, record: Mapping[str, object]) -> 
         if _text(table) is not None and _text(batch) is not None and _is_count(count):
             entry.append(("reconciliations", (table, batch, count)))
     return tuple(entry)
+
+
+def entry_rows(
+    entry: IndexEntry, file: int, number: int, line: int | None
+) -> Iterator[tuple[str, tuple[object, ...]]]:
+    """(table, row) of each part of an :func:`index_entry` for the record read at (file,
+    number, line); an ``accepts`` row is the ProjectNo alone (the place is not needed)."""
+    for table, values in entry:
+        yield table, values if table == "accepts" else (*values, file, number, line)
+
+
+def renumbered(table: str, rows: list[tuple[object, ...]], base: int) -> list[tuple[object, ...]]:
+    """:func:`entry_rows` rows of ``table`` whose record numbers count ``base`` more."""
+    if table == "accepts" or base == 0:
+        return rows
+    return [(*row[:-2], row[-2] + base, row[-1]) for row in rows]  # type: ignore[operator]
 
 
 def _clear_earlier_index(path: Path) -> None:

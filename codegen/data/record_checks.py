@@ -1,17 +1,18 @@
 """Each record of a file checked on its own: normalized, validated, its problems placed,
 its keys for the cross-record index taken; a large JSON Lines file across processes.
 
-:class:`RecordChecker` yields one :class:`RecordResult` per record, always in the
-order of the file, whether the records were checked in this process or in worker
-processes (``jobs``). For workers the file is cut into pieces of about
+:class:`RecordChecker` yields the records' results a piece at a time
+(:class:`codegen.data.pieces.PieceResult`: counts, the problems' text, the index rows),
+always in the order of the file, whether the records were checked in this process or in
+worker processes (``jobs``). For workers the file is cut into pieces of about
 ``CHUNK_BYTES`` just after a line end (the line number each piece starts at is
 counted here, at C speed); each worker reads its pieces itself and returns their
 results, which are taken back in the order the pieces were handed out, round robin,
 at most two per worker in flight (memory stays bounded, and no worker ever waits on a
-task this process is still writing). Only work that depends on one record alone is
-done in a worker; everything that spans records (tallies, the output, the
-cross-record index) stays with the caller, which consumes the results in input
-order. Parallel work pays only on large files (``PARALLEL_MIN_BYTES``); workbooks and
+task this process is still writing). Everything that depends on one record alone is
+done in a worker, down to each problem's text; what spans records (the running totals,
+the record numbers, the output's order, the cross-record index) stays with the caller,
+which takes the pieces in input order. Parallel work pays only on large files (``PARALLEL_MIN_BYTES``); workbooks and
 JSON arrays are read in this process. The workers are plain processes over pipes,
 without the helper threads of ``multiprocessing.Pool`` (each thread would reserve
 its own stack and allocator arena: address space a capped run does not have).
@@ -23,7 +24,7 @@ import multiprocessing
 import os
 import traceback
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -31,8 +32,22 @@ from types import ModuleType
 from typing import Any, BinaryIO, NamedTuple
 
 from codegen.data import jsonstream, record_files
-from codegen.data.datasets import DatasetRules, IndexEntry, index_entry
+from codegen.data.datasets import DatasetRules, index_entry
 from codegen.data.jsonstream import Item, RawLine
+from codegen.data.pieces import PieceResult, summarize
+from codegen.data.record_results import Finding, RecordResult
+
+__all__ = [
+    "Finding",
+    "PieceResult",
+    "RecordChecker",
+    "RecordResult",
+    "Settings",
+    "WorkerError",
+    "auto_jobs",
+    "check_item",
+    "finding",
+]
 
 #: A JSON Lines file at least this large is checked by worker processes (with --jobs
 #: not 1): below it starting the workers costs more than they save.
@@ -44,46 +59,6 @@ CHUNK_BYTES = 1024 * 1024
 
 class WorkerError(Exception):
     """A worker process died or failed; ``--jobs 1`` checks without workers."""
-
-
-class Finding(NamedTuple):
-    """One problem of a record; ``at`` is its cell in a workbook, "" for the record's
-    place (:meth:`RecordResult.place`). ``field``, ``rule`` and ``value`` (as the
-    validators show it) are the generated problem's, for ``--report``."""
-
-    at: str
-    message: str
-    code: str | None
-    warning: bool
-    field: str | None = None
-    rule: str | None = None
-    value: str | None = None
-
-
-class RecordResult(NamedTuple):
-    """One record checked on its own (its cross-record problems come later, from the index).
-
-    ``error`` is set when the record could not be read at all (its only finding);
-    ``unreadable`` when that was an error of reading the file. ``entry`` is what the
-    cross-record index needs from the record (empty when it is not an object).
-    """
-
-    file: str
-    key: str
-    number: int
-    line: int | None  # the line of JSON Lines, the row of a workbook
-    sheet: str | None
-    findings: tuple[Finding, ...]
-    errors: int
-    error: str | None
-    unreadable: bool
-    entry: IndexEntry
-
-    def place(self, finding: Finding | None = None) -> str:
-        """Where the record (or its ``finding``) is: ``file:#3 (line 4)``, ``file 受理!C7``."""
-        if finding is not None and finding.at:
-            return finding.at
-        return f"{self.file}:#{self.number}" + (f" (line {self.line})" if self.line else "")
 
 
 class Settings(NamedTuple):
@@ -173,18 +148,32 @@ def check_lines(
     return results
 
 
+FileIds = Callable[[str, "str | None"], int]
+
+
 class RecordChecker:
     """Checks files record by record; a context manager (it may hold worker processes).
 
     ``jobs`` 1 checks everything in this process; more uses up to that many workers for
-    each JSON Lines file of at least ``PARALLEL_MIN_BYTES``. The results are the same,
-    in the same order, either way.
+    each JSON Lines file of at least ``PARALLEL_MIN_BYTES``. The results come as
+    :class:`PieceResult` pieces, the same, in the same order, either way. ``file_ids``
+    gives the cross-record index's id of a file (and sheet); ``keep`` keeps every
+    record's own result in its piece (for a report).
     """
 
-    def __init__(self, package: ModuleType, settings: Settings, jobs: int = 1) -> None:
+    def __init__(
+        self,
+        package: ModuleType,
+        settings: Settings,
+        file_ids: FileIds,
+        jobs: int = 1,
+        keep: bool = False,
+    ) -> None:
         self.package = package
         self.settings = settings
+        self.file_ids = file_ids
         self.jobs = max(1, jobs)
+        self.keep = keep
         self._workers: _Workers | None = None
 
     def __enter__(self) -> RecordChecker:
@@ -196,8 +185,10 @@ class RecordChecker:
             self._workers.stop(gently=kind is None)
             self._workers = None
 
-    def results(self, key: str, path: Path) -> Iterator[RecordResult]:
-        """Every record of ``path`` checked, in file order; OSError if it cannot be read."""
+    def pieces(self, key: str, path: Path) -> Iterator[PieceResult]:
+        """Every record of ``path`` checked, in file order, in pieces numbered from 1 (the
+        caller adds the records of the pieces before); OSError if it cannot be read."""
+        file = str(path)
         if path.suffix.lower() in record_files.XLSX_SUFFIXES:
             yield from self._serial(key, path)
             return
@@ -206,76 +197,55 @@ class RecordChecker:
                 yield from self._serial(key, path)
             elif self.jobs == 1 or os.fstat(stream.fileno()).st_size < PARALLEL_MIN_BYTES:
                 limit = int(self.package.spec.BODY_MAX_BYTES)
+                offset = 0
                 for chunk in _chunks(jsonstream.raw_json_lines(stream, limit)):
-                    yield from check_lines(self.package, self.settings, key, path, chunk)
+                    results = check_lines(self.package, self.settings, key, path, chunk)
+                    yield self._summarize(file, key, results, offset)
+                    offset += len(results)
             else:
                 yield from self._parallel(key, path, stream)
 
-    def _serial(self, key: str, path: Path) -> Iterator[RecordResult]:
-        for item in record_files.read_records(path, key, self.package):
-            yield check_item(self.package, self.settings, key, path, item)
+    def _summarize(
+        self, file: str, key: str, results: list[RecordResult], offset: int
+    ) -> PieceResult:
+        def file_id(sheet: str | None) -> int:
+            return self.file_ids(file, sheet)
 
-    def _parallel(self, key: str, path: Path, stream: BinaryIO) -> Iterator[RecordResult]:
+        return summarize(file, key, results, offset, file_id, self.keep)
+
+    def _serial(self, key: str, path: Path) -> Iterator[PieceResult]:
+        file = str(path)
+        results: list[RecordResult] = []
+        offset = 0
+        for item in record_files.read_records(path, key, self.package):
+            results.append(check_item(self.package, self.settings, key, path, item, file))
+            if len(results) >= CHUNK_LINES:
+                yield self._summarize(file, key, results, offset)
+                offset += len(results)
+                results = []
+        if results:
+            yield self._summarize(file, key, results, offset)
+
+    def _parallel(self, key: str, path: Path, stream: BinaryIO) -> Iterator[PieceResult]:
         if self._workers is None:
             self._workers = _Workers(self.jobs, self.package, self.settings)
         workers = self._workers
+        file = str(path)
+        # A JSON Lines file has no sheets: one id for all its records, known beforehand.
+        task = (key, file, self.file_ids(file, None), self.keep)
         pending: deque[int] = deque()  # the worker of each piece handed out, in file order
-        base = 0  # records in the pieces taken back
         try:
             for sent, piece in enumerate(_pieces(stream, CHUNK_BYTES)):
                 worker = sent % workers.count
-                workers.send(worker, (key, str(path), *piece))
+                workers.send(worker, (*task, *piece))
                 pending.append(worker)
                 while len(pending) >= 2 * workers.count:
-                    count, results = workers.receive(pending.popleft())
-                    yield from _from_wire(str(path), key, base, results)
-                    base += count
+                    yield workers.receive(pending.popleft())
             while pending:
-                count, results = workers.receive(pending.popleft())
-                yield from _from_wire(str(path), key, base, results)
-                base += count
+                yield workers.receive(pending.popleft())
         finally:
             while pending:  # the file broke off (OSError) or the caller stopped: drain
                 workers.receive(pending.popleft())
-
-
-# A record's result as a worker sends it: plain tuples, which pickle several times faster
-# than named tuples (the class is looked up and called for each): number (in the piece),
-# line, findings, errors, error, unreadable, index entry. A piece holds no workbook rows.
-_Wire = tuple[
-    int,
-    int | None,
-    tuple[tuple[str, str, str | None, bool, str | None, str | None, str | None], ...],
-    int,
-    str | None,
-    bool,
-    IndexEntry,
-]
-
-
-def _to_wire(result: RecordResult) -> _Wire:
-    findings = tuple(
-        (f.at, f.message, f.code, f.warning, f.field, f.rule, f.value) for f in result.findings
-    )
-    return (
-        result.number,
-        result.line,
-        findings,
-        result.errors,
-        result.error,
-        result.unreadable,
-        result.entry,
-    )
-
-
-def _from_wire(file: str, key: str, base: int, wire: list[_Wire]) -> Iterator[RecordResult]:
-    """A piece's results, numbered from 1 in the piece, as numbered in the whole file."""
-    make = Finding._make
-    for number, line, findings, errors, error, unreadable, entry in wire:
-        found = tuple(map(make, findings)) if findings else ()
-        yield RecordResult(
-            file, key, number + base, line, None, found, errors, error, unreadable, entry
-        )
 
 
 def _chunks(lines: Iterator[RawLine]) -> Iterator[list[RawLine]]:
@@ -364,15 +334,14 @@ class _Workers:
     def send(self, worker: int, task: tuple[Any, ...]) -> None:
         self.pipes[worker].send(task)
 
-    def receive(self, worker: int) -> tuple[int, list[_Wire]]:
+    def receive(self, worker: int) -> PieceResult:
         try:
             status, payload = self.pipes[worker].recv()
         except (EOFError, OSError):
             raise WorkerError("工作进程意外退出 (a worker process ended unexpectedly)") from None
         if status != "ok":
             raise WorkerError(f"工作进程出错 (a worker process failed):\n{payload}")
-        count, results = payload
-        return int(count), results
+        return PieceResult(*payload)
 
     def stop(self, gently: bool) -> None:
         for pipe, process in zip(self.pipes, self.processes, strict=True):
@@ -407,11 +376,21 @@ def _work(pipe: Connection, out_dir: str, settings: Settings) -> None:
 
 
 def _check_piece(
-    package: ModuleType, settings: Settings, key: str, file: str, start: int, end: int, line: int
-) -> tuple[int, list[_Wire]]:
+    package: ModuleType,
+    settings: Settings,
+    key: str,
+    file: str,
+    file_id: int,
+    keep: bool,
+    start: int,
+    end: int,
+    line: int,
+) -> tuple[Any, ...]:
+    """One piece of a JSON Lines file checked and summarized; sent back as a plain tuple
+    (a named tuple pickles its class by name: slower, and nothing to gain)."""
     limit = int(package.spec.BODY_MAX_BYTES)
     path = Path(file)
     with open(path, "rb") as stream:
         lines = jsonstream.raw_json_lines(_Piece(stream, start, end), limit, line)  # type: ignore[arg-type]
         results = check_lines(package, settings, key, path, lines)
-    return (results[-1].number if results else 0), [_to_wire(r) for r in results]
+    return tuple(summarize(file, key, results, 0, lambda sheet: file_id, keep))
