@@ -229,12 +229,46 @@ def test_a_report_is_the_same_with_workers(
 ) -> None:
     """--report takes every record's own result from the pieces, numbered in the file."""
     reports = []
+    plain = run(project, 1, dataset)  # without a report: another path to the same output
     for jobs in (1, 3):
         path = tmp_path / f"report-{jobs}.json"
         result = run(project, jobs, dataset, "--report", path)
         assert result.exit_code == 2, result.output
+        assert (result.stdout, result.stderr) == (plain.stdout, plain.stderr + _written(path))
         reports.append(json.loads(path.read_text("utf-8")))
     serial, parallel = reports
     assert serial == parallel
     assert ".jsonl:#" in json.dumps(serial["examples"], ensure_ascii=False)
     assert serial["summary"]["records"] == 1504
+
+
+def _written(path: Path) -> str:
+    return f"报告已写入 {path} (report written)\n"
+
+
+def test_the_one_loop_summary_is_the_generic_one(project: Path, dataset: Path) -> None:
+    """``check_lines_summarized`` (JSON Lines without a report) gives the piece that
+    ``summarize(check_lines(...))`` gives, hostile lines and every line end included."""
+    from codegen.data import jsonstream
+    from codegen.data.datasets import rules_from_package
+    from codegen.data.generated_package import load_generated_package
+    from codegen.data.pieces import summarize
+
+    package = load_generated_package(project / "generated")
+    problems = rows = 0
+    for profile in ("standard", "strict"):
+        settings = record_checks.Settings(profile, "utf8", rules_from_package(package))
+        for path in sorted(dataset.glob("*.jsonl")):
+            key = path.stem
+            with open(path, "rb") as stream:
+                lines = list(jsonstream.raw_json_lines(stream, 1 << 20))
+            offset = 7
+            fused = record_checks.check_lines_summarized(
+                package, settings, key, str(path), lines, offset, 3
+            )
+            results = record_checks.check_lines(package, settings, key, path, lines)
+            generic = summarize(str(path), key, results, offset, lambda sheet: 3, False)
+            assert fused == generic
+            problems += len(fused.lines)
+            rows += sum(map(len, fused.rows.values()))
+    assert problems > 1000 and rows > 2500  # not vacuous: problems and index rows compared

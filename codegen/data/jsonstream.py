@@ -280,6 +280,13 @@ def decode_raw_line(
     fast = decode_flat(raw)
     if fast is not None:
         return fast, None
+    return decode_json_line(decoder, raw, line_no)
+
+
+def decode_json_line(
+    decoder: json.JSONDecoder, raw: bytes, line_no: int
+) -> tuple[object, str | None]:
+    """:func:`decode_raw_line` with ``json`` alone (the caller tried the fast decoder)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

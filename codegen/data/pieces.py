@@ -79,9 +79,15 @@ def summarize(
 
 def problem_text(found: Finding) -> str:
     """What follows a problem's place in the output."""
-    marker = "warning: " if found.warning else ""
-    suffix = f" [{found.code}]" if found.code else ""
-    return f"{marker}{found.message}{suffix}"
+    return line_text(found.message, found.code, found.warning)
+
+
+def line_text(message: str, code: str | None, warning: bool) -> str:
+    """What follows a place in the output: the message, marked when a warning, with its
+    code when it has one."""
+    marker = "warning: " if warning else ""
+    suffix = f" [{code}]" if code else ""
+    return f"{marker}{message}{suffix}"
 
 
 def placed_lines(piece: PieceResult, base: int) -> list[str]:
