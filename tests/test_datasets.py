@@ -457,3 +457,20 @@ def test_workbook_in_a_dataset(
     [line] = problem_lines(result.stdout, "unknown_project")
     assert re.match(rf"{re.escape(str(book))} \S+!4:4: ", line), line
     assert str(accept) not in result.stdout
+
+
+def test_interface_mode_indexes_row_guids_alone(pkg: ModuleType) -> None:
+    """``validate --interface`` checks only RowGuids across records: its index entries hold
+    no ProjectNo or reconciliation rows; dataset mode's hold them."""
+    from codegen.data.datasets import index_entry
+
+    accept = dict(pkg.EXAMPLES["accept"])
+    reconciliation = dict(pkg.EXAMPLES["reconciliation"])
+    both = rules_from_package(pkg)
+    alone = rules_from_package(pkg, across_types=False)
+    assert [t for t, _ in index_entry(both, "accept", accept)] == ["rows", "accepts"]
+    assert [t for t, _ in index_entry(alone, "accept", accept)] == ["rows"]
+    assert "reconciliations" in [t for t, _ in index_entry(both, "reconciliation", reconciliation)]
+    assert "reconciliations" not in [
+        t for t, _ in index_entry(alone, "reconciliation", reconciliation)
+    ]

@@ -253,7 +253,7 @@ def _check_interface(
     """Records of one type: each on its own, and RowGuids unique across the files (a later
     record of the same RowGuid with Cd_Operation U or D is a change, not a duplicate)."""
     try:
-        index = DatasetIndex(rules_from_package(package))
+        index = DatasetIndex(rules_from_package(package, across_types=False))
     except (DatasetError, sqlite3.Error, OSError) as exc:
         raise click.ClickException(f"无法建立索引 (cannot create the key index): {exc}") from None
     with index, _Output(options) as out:

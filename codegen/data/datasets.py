@@ -130,10 +130,14 @@ class DatasetRules:
     batch: str
     operation: str  # Cd_Operation: I, U or D
     reconciliation_fields: tuple[str, str, str]  # Table_name, Cd_batch, Cd_count
+    # False when only RowGuids are checked across records (``validate --interface``): the
+    # index then holds no ProjectNo or reconciliation rows nobody would ask for.
+    across_types: bool = True
 
 
-def rules_from_package(package: ModuleType) -> DatasetRules:
-    """The rules for the generated package's record types (its ``spec`` metadata)."""
+def rules_from_package(package: ModuleType, across_types: bool = True) -> DatasetRules:
+    """The rules for the generated package's record types (its ``spec`` metadata);
+    ``across_types`` False checks RowGuids alone (see :attr:`DatasetRules.across_types`)."""
     spec = package.spec
     fields = {key: {str(f.wire_name) for f in spec.FIELDS[key]} for key in spec.RECORD_KEYS}
     row_guid = str(spec.ROW_GUID)
@@ -150,6 +154,7 @@ def rules_from_package(package: ModuleType) -> DatasetRules:
         batch=str(spec.CD_BATCH),
         operation=str(spec.CD_OPERATION),
         reconciliation_fields=recon,
+        across_types=across_types,
     )
 
 
@@ -367,6 +372,8 @@ def index_entry(rules: DatasetRules, key: str, record: Mapping[str, object]) -> 
     if key in rules.row_guid_keys and row_guid is not None:
         change = 1 if record.get(rules.operation) in CHANGES else 0
         entry.append(("rows", (key, row_guid, _text(record.get(rules.batch)), change)))
+    if not rules.across_types:
+        return tuple(entry)
     project_no = _text(record.get(PROJECT_NO))
     if key == ACCEPT_KEY and project_no is not None:
         entry.append(("accepts", (project_no,)))
