@@ -649,6 +649,27 @@ def test_batch_save_respects_body_max_bytes(
     ]
 
 
+def test_batch_save_groups_are_the_same_encoded_at_once_or_record_by_record(
+    cm: ModuleType, pkg: ModuleType
+) -> None:
+    # The first group of 99 is encoded in one call; the second holds a record UTF-8 cannot
+    # encode, so from there each record is encoded (and measured) on its own.
+    records = [accept(pkg, i) for i in range(200)]
+    records[150]["ApplyerName"] = "张\ud800三"
+    records[160]["ApplyerName"] = {1, 2}  # not JSON: refused, not sent
+    gateway = Gateway(cm)
+    report = make_client(cm, gateway, validate=False).accept.batch_save(records)
+    assert report.requests == 2
+    assert [o.status for o in report.outcomes].count("sent") == 198
+    assert report.outcomes[150].problems[0].code == "unencodable"
+    assert report.outcomes[160].problems[0].code == "not_object"
+    sent = [r for i, r in enumerate(records) if i not in (150, 160)]
+    assert [r.body for r in gateway.requests] == [
+        json.dumps(sent[:99], ensure_ascii=False, separators=(",", ":")).encode(),
+        json.dumps(sent[99:], ensure_ascii=False, separators=(",", ":")).encode(),
+    ]
+
+
 def test_send_batch_bounds(cm: ModuleType, pkg: ModuleType) -> None:
     gateway = Gateway(cm)
     client = make_client(cm, gateway)

@@ -19,7 +19,7 @@ from codegen.model.types import Model
 GENERATOR_REVISION: Final = 2
 
 # code_digest() of the package this revision generates.
-CODE_DIGEST: Final = "9617f68535335387f7a3f7165faa129c80a74a7b5d786069efb04e2b03ad6e14"
+CODE_DIGEST: Final = "ec1e593aa2305b5d0f17b5c5aa09db29054965ad457b12221685e8c3f7da0cc1"
 
 # Each generated module (and pyproject.toml) starts with this many do-not-edit lines (spec hash
 # and edition).

@@ -892,11 +892,10 @@ class RecordGroup:
         fails whole. Returns what happened to every record, in input order.
         """
         outcomes: dict[int, RecordOutcome] = {}
-        ready: list[tuple[int, dict[str, object], bytes]] = []
+        ready: list[tuple[int, dict[str, object], object]] = []  # (index, as sent, as given)
         for index, record in enumerate(records):
             try:
-                prepared = self.prepare(record)
-                ready.append((index, prepared, _encoded(self.key, prepared)))
+                ready.append((index, self.prepare(record), record))
             except InvalidRecordError as exc:
                 outcomes[index] = RecordOutcome(
                     index, _row_guid(record), "refused", tuple(exc.problems)
@@ -904,13 +903,9 @@ class RecordGroup:
             except TypeError as exc:
                 problem = Problem(None, "not_object", str(exc))
                 outcomes[index] = RecordOutcome(index, None, "refused", (problem,))
-        requests = 0
-        for chunk in _chunks(ready):
-            requests += 1
+        bodies = _bodies(self.key, ready, outcomes)
+        for chunk, body in bodies:
             data = [d for _, d, _ in chunk]
-            # The request body from each record's own encoding, made once above: the same
-            # bytes as encoding the list (compact separators, "," between items).
-            body = b"[" + b",".join([encoded for _, _, encoded in chunk]) + b"]"
             try:
                 self.client._post_body(self.key, "batch_save", body, data)
             except GatewayError as exc:
@@ -919,6 +914,7 @@ class RecordGroup:
             else:
                 for index, d, _ in chunk:
                     outcomes[index] = RecordOutcome(index, _row_guid(d), "sent")
+        requests = len(bodies)
         return BatchReport(tuple(outcomes[i] for i in sorted(outcomes)), requests)
 
 
@@ -954,14 +950,60 @@ def _unencodable(data: Mapping[str, object]) -> Problem:
     return Problem(None, "unencodable", "记录含 UTF-8 无法编码的字符（孤立代理项），无法发送")
 
 
+_Ready = tuple[int, dict[str, object], object]  # (index, the record as sent, as given)
+
+
+def _bodies(
+    key: str, ready: list[_Ready], outcomes: dict[int, RecordOutcome]
+) -> list[tuple[list[_Ready], bytes]]:
+    """The batchSave requests for the prepared records: (records, JSON body) in order,
+    groups of at most BATCH_MAX_RECORDS whose body fits BODY_MAX_BYTES; a record UTF-8
+    cannot encode is refused into ``outcomes`` and left out.
+
+    Each group of BATCH_MAX_RECORDS is encoded in one call, the body itself (one call per
+    request, not per record: the same bytes). From the first group that fails to encode
+    or does not fit, the rest is taken record by record (_chunks), each record's
+    encoding measured: exactly the groups that way gives from the start too."""
+    bodies: list[tuple[list[_Ready], bytes]] = []
+    at = 0
+    while at < len(ready):
+        group = ready[at : at + BATCH_MAX_RECORDS]
+        try:
+            body = _encode([data for _, data, _ in group])
+        except Exception:  # whatever it is, the record-by-record path meets it as before
+            break
+        if len(body) > BODY_MAX_BYTES:
+            break
+        bodies.append((group, body))
+        at += len(group)
+    encoded: list[tuple[_Ready, bytes]] = []
+    for item in ready[at:]:
+        index, data, record = item
+        try:
+            encoded.append((item, _encoded(key, data)))
+        except InvalidRecordError as exc:
+            outcomes[index] = RecordOutcome(
+                index, _row_guid(record), "refused", tuple(exc.problems)
+            )
+        except TypeError as exc:
+            problem = Problem(None, "not_object", str(exc))
+            outcomes[index] = RecordOutcome(index, None, "refused", (problem,))
+    for chunk in _chunks(encoded):
+        # The body from each record's own encoding: the same bytes as encoding the list
+        # (compact separators, "," between items).
+        body = b"[" + b",".join([text for _, text in chunk]) + b"]"
+        bodies.append(([item for item, _ in chunk], body))
+    return bodies
+
+
 def _chunks(
-    ready: list[tuple[int, dict[str, object], bytes]],
-) -> Iterable[list[tuple[int, dict[str, object], bytes]]]:
+    encoded: list[tuple[_Ready, bytes]],
+) -> Iterable[list[tuple[_Ready, bytes]]]:
     """Groups of at most BATCH_MAX_RECORDS whose JSON body fits BODY_MAX_BYTES."""
-    chunk: list[tuple[int, dict[str, object], bytes]] = []
+    chunk: list[tuple[_Ready, bytes]] = []
     size = 2  # "[" and "]"
-    for item in ready:
-        item_size = len(item[2]) + 1  # and its "," (or the "]" after the last)
+    for item in encoded:
+        item_size = len(item[1]) + 1  # and its "," (or the "]" after the last)
         if chunk and (len(chunk) >= BATCH_MAX_RECORDS or size + item_size > BODY_MAX_BYTES):
             yield chunk
             chunk, size = [], 2

@@ -465,7 +465,10 @@ def _check_records(
     messages: list[str] = []
     total = 0
     for number, record in enumerate(records, 1):
-        problems = errors(validator(record))
+        found = validator(record)
+        if not found and not escapes:
+            continue  # nothing to report: the common case, without building empty lists
+        problems = errors(found)
         texts = [problem.message for problem in problems]
         reported = {problem.field for problem in problems if problem.code == "unencodable"}
         # Text UTF-8 cannot encode is an invalid record whether or not the validator says so.
@@ -801,11 +804,11 @@ class MockGateway:
                 return None
             upserts = []
             members = []
-            for index, record in enumerate(records):
+            bodies = texts if texts is not None else map(_STORE_ENCODER.encode, records)
+            for record, body in zip(records, bodies, strict=True):
                 row_guid = str(record[_ROW_GUID])
                 batch = str(record[_CD_BATCH])
                 operation = str(record[_CD_OPERATION])
-                body = _record_text(records, texts, index)
                 upserts.append((key, row_guid, batch, operation, int(operation == _DELETE), body))
                 members.append((key, batch, row_guid))
             self._db.executemany(_UPSERT_RECORD, upserts)
