@@ -162,11 +162,41 @@ def test_workers_read_a_copy_that_differs_from_the_first_run(
 
 
 def test_auto_jobs_leaves_busy_processors_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    """--jobs 0: the idle processors (their number less the load average), at least one."""
+    """--jobs 0: the processors idle now, at most those this process may use, at least one;
+    without the kernel's counters, their number less the load average."""
     monkeypatch.setattr(record_checks.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    for idle, jobs in ((8.0, 4), (4.0, 4), (2.6, 3), (1.4, 1), (0.2, 1)):
+        monkeypatch.setattr(record_checks, "idle_processors", lambda _, idle=idle: idle)
+        assert record_checks.auto_jobs() == jobs
+    monkeypatch.setattr(record_checks, "idle_processors", lambda _: None)
     for load, jobs in ((0.0, 4), (1.4, 3), (2.4, 2), (3.9, 1), (12.0, 1)):
         monkeypatch.setattr(record_checks.os, "getloadavg", lambda load=load: (load, 0.0, 0.0))
         assert record_checks.auto_jobs() == jobs
+
+
+def test_idle_processors_come_from_the_kernels_counters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Idle and I/O-wait ticks over all ticks between two readings, times the processors;
+    None when the counters cannot be read or did not move."""
+    stat = tmp_path / "stat"
+    readings = iter(
+        [
+            "cpu  100 0 50 800 50 0 0 0 7 7\ncpu0 1 2 3\n",
+            "cpu  160 0 70 1080 90 0 0 0 9 9\ncpu0 1 2 3\n",
+        ]
+    )
+    monkeypatch.setattr(record_checks.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(record_checks.time, "sleep", lambda _: stat.write_text(next(readings)))
+    stat.write_text(next(readings))
+    # 400 ticks passed, 320 of them idle or waiting: 0.8 of 4 processors.
+    assert record_checks.idle_processors(0.1, str(stat)) == pytest.approx(3.2)
+    assert record_checks.idle_processors(0.1, str(tmp_path / "absent")) is None
+    stat.write_text("cpu  1 2 3 4 5 6 7 8\n")
+    monkeypatch.setattr(record_checks.time, "sleep", lambda _: None)
+    assert record_checks.idle_processors(0.1, str(stat)) is None  # no time passed
+    stat.write_text("intr 5\n")
+    assert record_checks.idle_processors(0.1, str(stat)) is None
 
 
 def test_a_worker_that_dies_is_a_clean_error(

@@ -25,7 +25,7 @@ from codegen.data.generated_package import load_generated_package
 from codegen.data.inputs import DataFile, InputError, resolve_inputs
 from codegen.data.jsonstream import read_lines, shorten
 from codegen.data.pieces import PieceResult, placed_lines, placed_records, placed_rows
-from codegen.data.record_checks import RecordChecker, Settings, WorkerError, auto_jobs
+from codegen.data.record_checks import RecordChecker, Settings, WorkerError
 from codegen.project import data_root
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class Options:
     profile: str
     length_unit: str
     quiet: bool
-    jobs: int
+    jobs: int  # 0: the idle processors, decided when a file is large enough
     # Fed every record's result and every cross-record problem when --report is given.
     report: ReportCollector | None = None
 
@@ -153,8 +153,9 @@ def _report_paths(
     type=click.IntRange(min=0),
     default=0,
     help="Processes that check a large JSON Lines file (8 MiB or more) together; 0 (the "
-    "default) uses the processors that are idle (their number less the load average), 1 "
-    "checks in this process only. Output and exit code are the same either way.",
+    "default) uses the processors that are idle (measured for a tenth of a second when the "
+    "first such file comes), 1 checks in this process only. Output and exit code are the "
+    "same either way.",
 )
 @click.pass_context
 def validate(
@@ -201,7 +202,7 @@ def validate(
     # The report must not replace any file the run reads or keeps.
     kept = [data.path for data in inputs] + [p for p in (accept_list, index_path) if p]
     collector = _collector(package, profile, length_unit, key, reports, kept)
-    options = Options(profile, length_unit, quiet, jobs or auto_jobs(), collector)
+    options = Options(profile, length_unit, quiet, jobs, collector)
     tally = Tally()
     if key is not None:
         _check_interface(package, inputs, options, tally)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -71,18 +72,50 @@ class Settings(NamedTuple):
 
 
 def auto_jobs() -> int:
-    """Processors this process may run on that are not busy already: their number less
-    the 1-minute load average, at least 1. Workers on a loaded machine only add the cost
-    of sending records back and forth (benchmarks/validate_e2e.py measured that)."""
+    """Processors this process may run on that are idle now, at least 1: measured over
+    ``IDLE_SAMPLE`` seconds from the kernel's counters (Linux), else their number less the
+    1-minute load average. Workers on a busy machine only add the cost of sending records
+    back and forth (benchmarks/validate_e2e.py measured that); the load average alone
+    lags by a minute and counts the user's own previous commands as busy."""
     try:
         processors = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         processors = os.cpu_count() or 1
+    idle = idle_processors(IDLE_SAMPLE)
+    if idle is None:
+        try:
+            idle = processors - os.getloadavg()[0]
+        except OSError:  # pragma: no cover - no load average on this system
+            idle = float(processors)
+    return max(1, min(processors, round(idle)))
+
+
+#: Seconds over which auto_jobs() measures the idle processors (once per run, and only
+#: for a file large enough for workers).
+IDLE_SAMPLE = 0.1
+
+
+def idle_processors(interval: float, stat: str = "/proc/stat") -> float | None:
+    """How many processors (of the whole machine) were idle over the next ``interval``
+    seconds, from the first line of ``stat``; None where there is no such file."""
+
+    def sample() -> tuple[int, int]:
+        with open(stat, "rb") as handle:
+            # cpu user nice system idle iowait irq softirq steal [guest guest_nice]: the
+            # guest times are counted in user and nice already.
+            ticks = [int(x) for x in handle.readline().split()[1:9]]
+        return ticks[3] + ticks[4], sum(ticks)
+
     try:
-        busy = os.getloadavg()[0]
-    except OSError:  # pragma: no cover - no load average on this system
-        busy = 0.0
-    return max(1, min(processors, round(processors - busy)))
+        idle_before, total_before = sample()
+        time.sleep(interval)  # the counters move only as time passes
+        idle_after, total_after = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    total = total_after - total_before
+    if total <= 0:
+        return None
+    return (idle_after - idle_before) / total * (os.cpu_count() or 1)
 
 
 def finding(problem: Any, at: str = "") -> Finding:
@@ -206,7 +239,8 @@ class RecordChecker:
     """Checks files record by record; a context manager (it may hold worker processes).
 
     ``jobs`` 1 checks everything in this process; more uses up to that many workers for
-    each JSON Lines file of at least ``PARALLEL_MIN_BYTES``. The results come as
+    each JSON Lines file of at least ``PARALLEL_MIN_BYTES``; 0 the idle processors
+    (:func:`auto_jobs`, measured when the first such file comes). The results come as
     :class:`PieceResult` pieces, the same, in the same order, either way. ``file_ids``
     gives the cross-record index's id of a file (and sheet); ``keep`` keeps every
     record's own result in its piece (for a report).
@@ -223,7 +257,7 @@ class RecordChecker:
         self.package = package
         self.settings = settings
         self.file_ids = file_ids
-        self.jobs = max(1, jobs)
+        self.jobs = max(0, jobs)  # 0: decided by auto_jobs() at the first large file
         self.keep = keep
         self._workers: _Workers | None = None
 
@@ -246,7 +280,7 @@ class RecordChecker:
         with open(path, "rb") as stream:
             if jsonstream.is_array(stream):
                 yield from self._serial(key, path)
-            elif self.jobs == 1 or os.fstat(stream.fileno()).st_size < PARALLEL_MIN_BYTES:
+            elif os.fstat(stream.fileno()).st_size < PARALLEL_MIN_BYTES or self._jobs() == 1:
                 limit = int(self.package.spec.BODY_MAX_BYTES)
                 offset = 0
                 for chunk in _chunks(jsonstream.raw_json_lines(stream, limit)):
@@ -267,6 +301,11 @@ class RecordChecker:
                     offset += piece.size
             else:
                 yield from self._parallel(key, path, stream)
+
+    def _jobs(self) -> int:
+        if self.jobs == 0:
+            self.jobs = auto_jobs()
+        return self.jobs
 
     def _summarize(
         self, file: str, key: str, results: list[RecordResult], offset: int
