@@ -12,7 +12,7 @@ file, after one warm-up run each (which also brings the file into the page cache
 
 - ``codegen validate --interface accept FILE``: every record checked on its own, as a user
   runs it (the fast decoder when the ``fast`` extra is installed, worker processes on the
-  idle processors for a file this large: none on a machine loaded as this one);
+  processors found idle, over a tenth of a second, when a file this large comes);
 - the same with ``--jobs 1`` (in one process), with ``--jobs 2`` (two workers whatever the
   load), and with ``--jobs 1`` and the fast decoder turned off (``GDZW_CODEGEN_JSON=json``:
   the standard ``json`` fallback);
@@ -286,7 +286,7 @@ def large_run(args: argparse.Namespace, work: Path) -> None:
         f"{machine()}\n\nLoad average (1/5/15 min) before and after: {before} → {load()}.\n\n"
         f"Mix: {json.dumps(manifest.get('per_type'))}; invalid: "
         f"{json.dumps(manifest.get('invalid_per_type'))}; {size / 1e9:.2f} GB of JSON Lines; "
-        f"output as run by users (`--jobs` 0: the processors less the load average) and with "
+        f"output as run by users (`--jobs` 0: the processors found idle) and with "
         f"`--jobs 2` byte-identical: {'yes' if same else 'NO'}.\n"
     )
     print("| command | wall s | records/s | peak tree MB | CPU s | exit | summary |")
