@@ -3,7 +3,7 @@
 Run by hand (not a test):
 
     .venv/bin/python benchmarks/send_batch.py [--batch-records 3000] [--save-records 500]
-        [--repeat 5] [--seed 2019] [--mock-process] [--profile]
+        [--repeat 5] [--seed 2019] [--mock-process] [--profile] [--parts]
 
 Records are valid accept records from ``gen_records.py`` (seeded, every one with its own
 RowGuid, names, numbers and dates: each request stores new rows, nothing repeats). One
@@ -28,6 +28,11 @@ cProfile, the gateway's threads profiled too (it runs in this process for that),
 splits a batched record's time by where it is spent: validation (client and gateway),
 JSON encoding and decoding, signing, SQLite, HTTP and sockets, the client's and the
 mock's own code; CPU time per thread, so time a thread spends blocked is left out.
+
+``--parts`` then times each step of a batched record alone, without a profiler, over
+``--batch-records`` more records (CPU time, median of ``--repeat``): the client's prepare
+and encoding, the gateway's parsing, validation and SQLite upserts, and one HTTP request
+with the gateway's own work stubbed out, for a full body and a one-record body.
 """
 
 from __future__ import annotations
@@ -238,6 +243,102 @@ def profile_batches(count: int, source: Iterator[Record]) -> None:
     )
 
 
+# --------------------------------------------------------------------------- parts
+
+
+def time_parts(count: int, source: Iterator[Record], repeat: int) -> None:
+    """Each step a batched record goes through, timed alone (CPU time, no profiler): the
+    client's prepare and encoding, the gateway's parsing, validation and SQLite, and one
+    HTTP request with the gateway's own work stubbed out, for a full and a one-record body.
+    The steps call the package's private functions, as ``batch_save`` and the gateway do."""
+    from gdzw_uppro import client as client_module
+    from gdzw_uppro import mock as mock_module
+    from gdzw_uppro.client import Client
+    from gdzw_uppro.mock import MockGateway
+
+    batch = take(source, count)
+    client = Client(TOKEN, base_url="http://127.0.0.1:9")  # nothing is sent by these steps
+    group = client.accept
+    ready: list[tuple[int, dict[str, object], object]] = [
+        (index, group.prepare(record), record) for index, record in enumerate(batch)
+    ]
+    bodies = client_module._bodies("accept", ready, {})
+    parsed = [mock_module._parse_json(body) for _, body in bodies]
+    store = MockGateway(TOKEN)
+
+    def check() -> None:
+        for (payload, _), (_, body) in zip(parsed, bodies, strict=True):
+            records = mock_module._records_of(payload, "/", True)
+            escapes = mock_module._SURROGATE_ESCAPE.search(body) is not None
+            mock_module._check_records("accept", records, True, escapes)
+
+    def stored() -> None:
+        for payload, texts in parsed:
+            store._store("accept", payload, texts)  # type: ignore[arg-type]
+
+    # Nothing a step makes is kept (a request's records are dropped once it is answered):
+    # keeping them would time the garbage collector walking thousands of live records.
+    def prepare() -> None:
+        for record in batch:
+            group.prepare(record)
+
+    def parse() -> None:
+        for _, body in bodies:
+            mock_module._parse_json(body)
+
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("client: prepare (mapping, validation)", prepare),
+        ("client: encoding the bodies", lambda: client_module._bodies("accept", ready, {})),
+        ("gateway: parsing", parse),
+        ("gateway: validation", check),
+        ("gateway: SQLite upserts", stored),
+    ]
+    print(f"\n### Each step of a batched record alone: {count:,} records, median of {repeat}\n")
+    print("| step | CPU µs per record |")
+    print("| --- | ---: |")
+    total = 0.0
+    for name, step in steps:
+        spent = Spread.of([timed(step)[1] / count * 1e6 for _ in range(repeat)])
+        total += spent.median
+        print(f"| {name} | {spent.show(1, 1)} |")
+    print(f"| **sum** | {total:.1f} |")
+    store.close()
+
+    # HTTP alone: the gateway parses, checks and stores nothing (stubbed for this part).
+    stubs: list[tuple[object, str, object]] = [
+        (mock_module, "_parse_json", lambda body: ([{}], None)),
+        (mock_module, "_check_records", lambda *args, **kwargs: None),
+        (MockGateway, "_store", lambda self, *args, **kwargs: None),
+    ]
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in stubs]
+    for owner, name, stub in stubs:
+        setattr(owner, name, stub)
+    try:
+        with MockGateway(TOKEN) as gateway:
+            sender = Client(TOKEN, base_url=gateway.base_url)
+            one = [client_module._encode([ready[0][1]])] * len(bodies)
+            full = [body for _, body in bodies]
+            rows = []
+            for label, requests in (("a full body", full), ("a one-record body", one)):
+                samples = []
+                for _ in range(repeat):
+
+                    def post(requests: list[bytes] = requests) -> None:
+                        for body in requests:
+                            sender._post_body("accept", "batch_save", body, [])
+
+                    samples.append(timed(post)[1] / len(requests) * 1e3)
+                size = sum(map(len, requests)) // len(requests)
+                rows.append(f"| {label} ({size:,} bytes) | {Spread.of(samples).show(1, 2)} |")
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
+    print("\nOne HTTP request, the gateway's parsing, checks and storing stubbed out:\n")
+    print("| request | CPU ms per request, both sides |")
+    print("| --- | ---: |")
+    print("\n".join(rows))
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -252,6 +353,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2019)
     parser.add_argument("--mock-process", action="store_true", help="mock in its own process")
     parser.add_argument("--profile", action="store_true", help="cProfile a batched record")
+    parser.add_argument("--parts", action="store_true", help="time each step of a batched record")
     args = parser.parse_args()
     if min(args.batch_records, args.save_records, args.repeat) < 1:
         parser.error("counts must be at least 1")
@@ -333,6 +435,8 @@ def main() -> None:
     )
     if args.profile:
         profile_batches(args.batch_records, source)
+    if args.parts:
+        time_parts(args.batch_records, source, args.repeat)
 
 
 if __name__ == "__main__":
