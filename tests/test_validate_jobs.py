@@ -16,12 +16,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from codegen.cli.main import main
-from codegen.data import fast_json, record_checks
+from codegen.data import fast_json, idle, record_checks
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -164,39 +165,86 @@ def test_workers_read_a_copy_that_differs_from_the_first_run(
 def test_auto_jobs_leaves_busy_processors_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     """--jobs 0: the processors idle now, at most those this process may use, at least one;
     without the kernel's counters, their number less the load average."""
-    monkeypatch.setattr(record_checks.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
-    for idle, jobs in ((8.0, 4), (4.0, 4), (2.6, 3), (1.4, 1), (0.2, 1)):
-        monkeypatch.setattr(record_checks, "idle_processors", lambda _, idle=idle: idle)
-        assert record_checks.auto_jobs() == jobs
-    monkeypatch.setattr(record_checks, "idle_processors", lambda _: None)
+    monkeypatch.setattr(idle.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    for measured, jobs in ((8.0, 4), (4.0, 4), (2.6, 3), (1.4, 1), (0.2, 1)):
+        assert idle.auto_jobs(measured) == jobs
     for load, jobs in ((0.0, 4), (1.4, 3), (2.4, 2), (3.9, 1), (12.0, 1)):
-        monkeypatch.setattr(record_checks.os, "getloadavg", lambda load=load: (load, 0.0, 0.0))
-        assert record_checks.auto_jobs() == jobs
+        monkeypatch.setattr(idle.os, "getloadavg", lambda load=load: (load, 0.0, 0.0))
+        assert idle.auto_jobs(None) == jobs
 
 
-def test_idle_processors_come_from_the_kernels_counters(
+def test_the_probe_counts_idle_ticks_and_its_own_processor(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Idle and I/O-wait ticks over all ticks between two readings, times the processors;
-    None when the counters cannot be read or did not move."""
+    """Idle and I/O-wait ticks over all ticks between two readings, times the processors,
+    plus this process's own CPU time over the wall time (the processor it works on is one
+    a worker can have); None when the counters cannot be read or did not move."""
     stat = tmp_path / "stat"
-    readings = iter(
-        [
-            "cpu  100 0 50 800 50 0 0 0 7 7\ncpu0 1 2 3\n",
-            "cpu  160 0 70 1080 90 0 0 0 9 9\ncpu0 1 2 3\n",
-        ]
-    )
-    monkeypatch.setattr(record_checks.os, "cpu_count", lambda: 4)
-    monkeypatch.setattr(record_checks.time, "sleep", lambda _: stat.write_text(next(readings)))
-    stat.write_text(next(readings))
-    # 400 ticks passed, 320 of them idle or waiting: 0.8 of 4 processors.
-    assert record_checks.idle_processors(0.1, str(stat)) == pytest.approx(3.2)
-    assert record_checks.idle_processors(0.1, str(tmp_path / "absent")) is None
-    stat.write_text("cpu  1 2 3 4 5 6 7 8\n")
-    monkeypatch.setattr(record_checks.time, "sleep", lambda _: None)
-    assert record_checks.idle_processors(0.1, str(stat)) is None  # no time passed
+    clock = {"wall": 10.0, "cpu": 3.0}
+    monkeypatch.setattr(idle.time, "monotonic", lambda: clock["wall"])
+    monkeypatch.setattr(idle.time, "process_time", lambda: clock["cpu"])
+    monkeypatch.setattr(idle.os, "cpu_count", lambda: 4)
+    stat.write_text("cpu  100 0 50 800 50 0 0 0 7 7\ncpu0 1 2 3\n")
+    probe = idle.IdleProbe(str(stat))
+    stat.write_text("cpu  160 0 70 1080 90 0 0 0 9 9\ncpu0 1 2 3\n")
+    clock["wall"], clock["cpu"] = 10.1, 3.05
+    assert probe.elapsed() == pytest.approx(0.1)
+    # 400 ticks passed, 320 of them idle or waiting: 0.8 of 4 processors; and half of one
+    # processor was this process's own work.
+    assert probe.processors() == pytest.approx(3.7)
+    clock["cpu"] = 3.5  # more than the wall time (a coarse clock): one processor at most
+    assert probe.processors() == pytest.approx(4.2)
+    assert idle.IdleProbe(str(tmp_path / "absent")).processors() is None
+    probe = idle.IdleProbe(str(stat))
+    clock["wall"] += 0.1
+    assert probe.processors() is None  # the counters did not move
     stat.write_text("intr 5\n")
-    assert record_checks.idle_processors(0.1, str(stat)) is None
+    assert idle.IdleProbe(str(stat)).processors() is None
+
+
+@pytest.mark.parametrize("measured", [2.0, 0.6], ids=["idle", "busy"])
+def test_jobs_0_measures_while_it_checks(
+    project: Path,
+    dataset: Path,
+    small_chunks: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    measured: float,
+) -> None:
+    """--jobs 0: the first pieces of the first large file are checked in this process
+    while the idle processors are measured, the rest by that many workers (none when one
+    processor is idle); the output is that of --jobs 1 either way."""
+    monkeypatch.setattr(record_checks, "IDLE_SAMPLE", 0.0)  # decided after the first piece
+    monkeypatch.setattr(idle.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    probes: list[float] = []
+
+    def processors(self: idle.IdleProbe) -> float:
+        probes.append(measured)
+        return measured
+
+    monkeypatch.setattr(idle.IdleProbe, "processors", processors)
+    checked_here: list[int] = []
+    check_piece = record_checks._check_piece
+
+    def counted(*args: Any) -> tuple[Any, ...]:
+        checked_here.append(args[-1])  # the piece's first line
+        return check_piece(*args)
+
+    monkeypatch.setattr(record_checks, "_check_piece", counted)
+    serial = run(project, 1, dataset)
+    checked_here.clear()
+    measuring = run(project, 0, dataset)
+    assert (measuring.exit_code, measuring.stdout, measuring.stderr) == (
+        serial.exit_code,
+        serial.stdout,
+        serial.stderr,
+    )
+    assert probes == [measured]  # once per run
+    if measured >= 2:
+        assert small_chunks == [2]
+        assert checked_here == [1]  # the first piece of the first file, then the workers
+    else:
+        assert small_chunks == []
+        assert len(checked_here) > 10 and checked_here[0] == 1  # every piece, here
 
 
 def test_a_worker_that_dies_is_a_clean_error(

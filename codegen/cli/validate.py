@@ -153,9 +153,9 @@ def _report_paths(
     type=click.IntRange(min=0),
     default=0,
     help="Processes that check a large JSON Lines file (8 MiB or more) together; 0 (the "
-    "default) uses the processors that are idle (measured for a tenth of a second when the "
-    "first such file comes), 1 checks in this process only. Output and exit code are the "
-    "same either way.",
+    "default) uses the processors that are idle (measured over the first tenth of a second "
+    "of checking the first such file), 1 checks in this process only. Output and exit code "
+    "are the same either way.",
 )
 @click.pass_context
 def validate(

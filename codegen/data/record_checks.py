@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -35,6 +34,7 @@ from typing import Any, BinaryIO, NamedTuple
 from codegen.data import jsonstream, record_files
 from codegen.data.datasets import DatasetRules, entry_rows, index_entry
 from codegen.data.fast_json import decode_flat
+from codegen.data.idle import IDLE_SAMPLE, IdleProbe, auto_jobs
 from codegen.data.jsonstream import Item, RawLine
 from codegen.data.pieces import PieceLine, PieceResult, line_text, summarize
 from codegen.data.record_results import Finding, RecordResult
@@ -46,7 +46,6 @@ __all__ = [
     "RecordResult",
     "Settings",
     "WorkerError",
-    "auto_jobs",
     "check_item",
     "finding",
 ]
@@ -69,53 +68,6 @@ class Settings(NamedTuple):
     profile: str
     length_unit: str
     rules: DatasetRules
-
-
-def auto_jobs() -> int:
-    """Processors this process may run on that are idle now, at least 1: measured over
-    ``IDLE_SAMPLE`` seconds from the kernel's counters (Linux), else their number less the
-    1-minute load average. Workers on a busy machine only add the cost of sending records
-    back and forth (benchmarks/validate_e2e.py measured that); the load average alone
-    lags by a minute and counts the user's own previous commands as busy."""
-    try:
-        processors = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        processors = os.cpu_count() or 1
-    idle = idle_processors(IDLE_SAMPLE)
-    if idle is None:
-        try:
-            idle = processors - os.getloadavg()[0]
-        except OSError:  # pragma: no cover - no load average on this system
-            idle = float(processors)
-    return max(1, min(processors, round(idle)))
-
-
-#: Seconds over which auto_jobs() measures the idle processors (once per run, and only
-#: for a file large enough for workers).
-IDLE_SAMPLE = 0.1
-
-
-def idle_processors(interval: float, stat: str = "/proc/stat") -> float | None:
-    """How many processors (of the whole machine) were idle over the next ``interval``
-    seconds, from the first line of ``stat``; None where there is no such file."""
-
-    def sample() -> tuple[int, int]:
-        with open(stat, "rb") as handle:
-            # cpu user nice system idle iowait irq softirq steal [guest guest_nice]: the
-            # guest times are counted in user and nice already.
-            ticks = [int(x) for x in handle.readline().split()[1:9]]
-        return ticks[3] + ticks[4], sum(ticks)
-
-    try:
-        idle_before, total_before = sample()
-        time.sleep(interval)  # the counters move only as time passes
-        idle_after, total_after = sample()
-    except (OSError, ValueError, IndexError):
-        return None
-    total = total_after - total_before
-    if total <= 0:
-        return None
-    return (idle_after - idle_before) / total * (os.cpu_count() or 1)
 
 
 def finding(problem: Any, at: str = "") -> Finding:
@@ -240,7 +192,7 @@ class RecordChecker:
 
     ``jobs`` 1 checks everything in this process; more uses up to that many workers for
     each JSON Lines file of at least ``PARALLEL_MIN_BYTES``; 0 the idle processors
-    (:func:`auto_jobs`, measured when the first such file comes). The results come as
+    (:mod:`codegen.data.idle`, measured while the first such file is checked). The results come as
     :class:`PieceResult` pieces, the same, in the same order, either way. ``file_ids``
     gives the cross-record index's id of a file (and sheet); ``keep`` keeps every
     record's own result in its piece (for a report).
@@ -257,9 +209,10 @@ class RecordChecker:
         self.package = package
         self.settings = settings
         self.file_ids = file_ids
-        self.jobs = max(0, jobs)  # 0: decided by auto_jobs() at the first large file
+        self.jobs = max(0, jobs)  # 0: decided while the first large file is checked
         self.keep = keep
         self._workers: _Workers | None = None
+        self._probe: IdleProbe | None = None
 
     def __enter__(self) -> RecordChecker:
         return self
@@ -280,7 +233,7 @@ class RecordChecker:
         with open(path, "rb") as stream:
             if jsonstream.is_array(stream):
                 yield from self._serial(key, path)
-            elif os.fstat(stream.fileno()).st_size < PARALLEL_MIN_BYTES or self._jobs() == 1:
+            elif os.fstat(stream.fileno()).st_size < PARALLEL_MIN_BYTES or self.jobs == 1:
                 limit = int(self.package.spec.BODY_MAX_BYTES)
                 offset = 0
                 for chunk in _chunks(jsonstream.raw_json_lines(stream, limit)):
@@ -300,12 +253,7 @@ class RecordChecker:
                     yield piece
                     offset += piece.size
             else:
-                yield from self._parallel(key, path, stream)
-
-    def _jobs(self) -> int:
-        if self.jobs == 0:
-            self.jobs = auto_jobs()
-        return self.jobs
+                yield from self._large(key, file, stream)
 
     def _summarize(
         self, file: str, key: str, results: list[RecordResult], offset: int
@@ -328,16 +276,39 @@ class RecordChecker:
         if results:
             yield self._summarize(file, key, results, offset)
 
-    def _parallel(self, key: str, path: Path, stream: BinaryIO) -> Iterator[PieceResult]:
+    def _large(self, key: str, file: str, stream: BinaryIO) -> Iterator[PieceResult]:
+        """A large JSON Lines file in pieces of about CHUNK_BYTES: by workers, or in this
+        process. With ``jobs`` 0 the first pieces are checked here while the idle
+        processors are measured (IDLE_SAMPLE seconds of work, not a pause); the rest by
+        as many workers, or here when that is one."""
+        # A JSON Lines file has no sheets: one id for all its records, known beforehand.
+        task = (key, file, self.file_ids(file, None), self.keep)
+        pieces = _pieces(stream, CHUNK_BYTES)
+        if self.jobs == 0:
+            if self._probe is None:
+                self._probe = IdleProbe()
+            for piece in pieces:
+                yield PieceResult(*_check_piece(self.package, self.settings, *task, *piece))
+                if self._probe.elapsed() >= IDLE_SAMPLE:
+                    self.jobs = auto_jobs(self._probe.processors())
+                    break
+            else:
+                return  # the file ended first: the next large file measures on
+        if self.jobs == 1:
+            for piece in pieces:
+                yield PieceResult(*_check_piece(self.package, self.settings, *task, *piece))
+        else:
+            yield from self._parallel(task, pieces)
+
+    def _parallel(
+        self, task: tuple[Any, ...], pieces: Iterator[tuple[int, int, int]]
+    ) -> Iterator[PieceResult]:
         if self._workers is None:
             self._workers = _Workers(self.jobs, self.package, self.settings)
         workers = self._workers
-        file = str(path)
-        # A JSON Lines file has no sheets: one id for all its records, known beforehand.
-        task = (key, file, self.file_ids(file, None), self.keep)
         pending: deque[int] = deque()  # the worker of each piece handed out, in file order
         try:
-            for sent, piece in enumerate(_pieces(stream, CHUNK_BYTES)):
+            for sent, piece in enumerate(pieces):
                 worker = sent % workers.count
                 workers.send(worker, (*task, *piece))
                 pending.append(worker)
