@@ -12,7 +12,7 @@ file, after one warm-up run each (which also brings the file into the page cache
 
 - ``codegen validate --interface accept FILE``: every record checked on its own, as a user
   runs it (the fast decoder when the ``fast`` extra is installed, worker processes on the
-  processors found idle, over a tenth of a second, when a file this large comes);
+  processors found idle while its first pieces are checked, for a file this large);
 - the same with ``--jobs 1`` (in one process), with ``--jobs 2`` (two workers whatever the
   load), and with ``--jobs 1`` and the fast decoder turned off (``GDZW_CODEGEN_JSON=json``:
   the standard ``json`` fallback);
