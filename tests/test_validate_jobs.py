@@ -223,13 +223,13 @@ def test_jobs_0_measures_while_it_checks(
 
     monkeypatch.setattr(idle.IdleProbe, "processors", processors)
     checked_here: list[int] = []
-    check_piece = record_checks._check_piece
+    here = record_checks.RecordChecker._here
 
-    def counted(*args: Any) -> tuple[Any, ...]:
+    def counted(self: record_checks.RecordChecker, *args: Any) -> Any:
         checked_here.append(args[-1])  # the piece's first line
-        return check_piece(*args)
+        return here(self, *args)
 
-    monkeypatch.setattr(record_checks, "_check_piece", counted)
+    monkeypatch.setattr(record_checks.RecordChecker, "_here", counted)
     serial = run(project, 1, dataset)
     checked_here.clear()
     measuring = run(project, 0, dataset)
@@ -350,3 +350,175 @@ def test_the_one_loop_summary_is_the_generic_one(project: Path, dataset: Path) -
             problems += len(fused.lines)
             rows += sum(map(len, fused.rows.values()))
     assert problems > 1000 and rows > 2500  # not vacuous: problems and index rows compared
+
+
+def _measured(monkeypatch: pytest.MonkeyPatch, processors: float, sample: float = 0.0) -> list[int]:
+    """--jobs 0 made deterministic: the probe finds ``processors`` idle after ``sample``
+    pieces checked here (its clock: one second a piece); returns the first line of every
+    piece checked in this process."""
+    monkeypatch.setattr(record_checks, "IDLE_SAMPLE", sample)
+    monkeypatch.setattr(idle.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(idle.IdleProbe, "processors", lambda self: processors)
+    checked_here: list[int] = []
+    monkeypatch.setattr(idle.IdleProbe, "elapsed", lambda self: float(len(checked_here)))
+    here = record_checks.RecordChecker._here
+
+    def counted(self: record_checks.RecordChecker, *args: Any) -> Any:
+        checked_here.append(args[-1])
+        return here(self, *args)
+
+    monkeypatch.setattr(record_checks.RecordChecker, "_here", counted)
+    return checked_here
+
+
+def test_the_measurement_goes_on_into_the_next_large_file(
+    project: Path, dataset: Path, small_chunks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large file that ends before the idle processors are measured leaves the decision
+    to the next one, which goes on measuring; no workers for a file with no pieces left."""
+    short = dataset / "receive.jsonl"
+    long = dataset / "material.jsonl"
+    with open(short, "rb") as stream:
+        firsts = [line for _, _, line in record_checks._pieces(stream, 20_000)]
+    assert len(firsts) > 1
+    serial = run(project, 1, "--interface", "receive", short, long)
+    checked_here = _measured(monkeypatch, 2.0, sample=len(firsts) + 1)
+    measuring = run(project, 0, "--interface", "receive", short, long)
+    assert (measuring.exit_code, measuring.stdout, measuring.stderr) == (
+        serial.exit_code,
+        serial.stdout,
+        serial.stderr,
+    )
+    assert checked_here == [*firsts, 1]  # the short file, then the long file's first piece
+    assert small_chunks == [2]
+    # Decided on the last piece of a file: no workers for nothing.
+    small_chunks.clear()
+    checked_here.clear()
+    monkeypatch.setattr(record_checks, "IDLE_SAMPLE", float(len(firsts)))
+    alone = run(project, 1, "--interface", "receive", short)
+    only = run(project, 0, "--interface", "receive", short)
+    assert checked_here == firsts and small_chunks == []
+    assert (only.exit_code, only.stdout) == (alone.exit_code, alone.stdout)
+
+
+@pytest.mark.parametrize("processors", [0.6, 2.0], ids=["busy", "idle"])
+def test_a_file_replaced_during_the_run(
+    project: Path,
+    dataset: Path,
+    small_chunks: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    processors: float,
+) -> None:
+    """Replaced while its first piece is checked: read in this process, the rest comes from
+    the file that was opened, as with --jobs 1; a worker, which opens it by name, finds another
+    file and the run says so (exit 2, no traceback)."""
+    source = dataset / "process.jsonl"
+    target = tmp_path / "process.jsonl"
+    shutil.copy(source, target)
+    serial = run(project, 1, "--interface", "process", target)
+    checked_here = _measured(monkeypatch, processors)
+    replacement = tmp_path / "other.jsonl"
+    replacement.write_text('{"RowGuid": "x"}\n' * 50, "utf-8")
+    here = record_checks.RecordChecker._here
+
+    def replacing(self: record_checks.RecordChecker, *args: Any) -> Any:
+        if not checked_here:  # the first piece: the file is open by then
+            os.replace(replacement, target)
+        return here(self, *args)
+
+    monkeypatch.setattr(record_checks.RecordChecker, "_here", replacing)
+    result = run(project, 0, "--interface", "process", target)
+    if processors < 2:
+        assert (result.exit_code, result.stdout, result.stderr) == (
+            serial.exit_code,
+            serial.stdout,
+            serial.stderr,
+        )
+        assert small_chunks == []
+    else:
+        assert small_chunks == [2]
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        assert "the file was replaced while it was being checked" in result.output
+        assert result.stdout.startswith(serial.stdout.split("\n", 1)[0])
+
+
+def test_pieces_are_checked_a_chunk_at_a_time(
+    project: Path, small_chunks: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However many records a piece of the file holds (3 bytes each here, 26 problems
+    each), results come a chunk of CHUNK_LINES records at a time, in this process and
+    from the workers: memory is bounded by a chunk, not by a piece."""
+    from codegen.data.datasets import rules_from_package
+    from codegen.data.generated_package import load_generated_package
+
+    path = tmp_path / "accept.jsonl"
+    path.write_bytes(b"{}\n" * 5000)
+    package = load_generated_package(project / "generated")
+    settings = record_checks.Settings("standard", "char", rules_from_package(package))
+    sizes = {}
+    for jobs in (1, 2):
+        with record_checks.RecordChecker(package, settings, lambda f, s: 1, jobs) as checker:
+            pieces = list(checker.pieces("accept", path))
+        sizes[jobs] = [piece.size for piece in pieces]
+        assert sum(sizes[jobs]) == 5000 and max(sizes[jobs]) == 37
+        assert sum(piece.errors for piece in pieces) > 5000
+    assert len(sizes[2]) >= len(sizes[1])  # the workers' chunks end with their pieces
+    checked_here = _measured(monkeypatch, 0.6)
+    with record_checks.RecordChecker(package, settings, lambda f, s: 1, 0) as checker:
+        assert max(piece.size for piece in checker.pieces("accept", path)) == 37
+    assert checked_here
+
+
+def test_chunks_are_bounded_by_bytes_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thousand lines as long as a request body would not fit in memory."""
+    from codegen.data.jsonstream import RawLine
+
+    monkeypatch.setattr(record_checks, "CHUNK_LINES", 1000)
+    monkeypatch.setattr(record_checks, "CHUNK_BYTES", 20_000)
+    lines = [RawLine(i, i, b"x" * 5_000, None) for i in range(1, 11)]
+    lines.insert(3, RawLine(99, 99, None, "too long"))
+    chunks = list(record_checks._chunks(iter(lines)))
+    assert [len(chunk) for chunk in chunks] == [5, 4, 2]
+    assert [line for chunk in chunks for line in chunk] == lines
+
+
+def test_workers_that_cannot_start_are_a_clean_error(
+    project: Path, dataset: Path, small_chunks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fork refused (too many processes): a message naming --jobs 1, exit 1, not a file
+    reported unreadable; the worker already started is stopped."""
+    real = multiprocessing.get_context("fork")
+    started: list[object] = []
+
+    class Context:
+        Pipe = staticmethod(real.Pipe)
+
+        @staticmethod
+        def Process(**kwargs: Any) -> Any:  # noqa: N802 - multiprocessing's name
+            if started:
+                raise OSError(11, "Resource temporarily unavailable")
+            process = real.Process(**kwargs)
+            started.append(process)
+            return process
+
+    monkeypatch.setattr(record_checks.multiprocessing, "get_context", lambda method: Context)
+    result = run(project, 2, dataset)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "cannot start a worker process" in result.output and "--jobs 1" in result.output
+    assert "cannot read" not in result.output
+    assert started and not multiprocessing.active_children()
+
+
+def test_the_real_probe_reads_this_machine() -> None:
+    """On Linux the probe reads /proc/stat: a number of processors between none and all
+    (this process's own share of one included), once the kernel's counters have moved.
+    How many depends on the machine's load, which a test does not know."""
+    if not os.path.exists("/proc/stat"):
+        pytest.skip("no /proc/stat on this system")
+    probe = idle.IdleProbe()
+    found = None
+    while found is None and probe.elapsed() < 5:
+        found = probe.processors()
+    assert found is not None
+    assert 0 <= found <= (os.cpu_count() or 1) + 1

@@ -234,24 +234,16 @@ class RecordChecker:
             if jsonstream.is_array(stream):
                 yield from self._serial(key, path)
             elif os.fstat(stream.fileno()).st_size < PARALLEL_MIN_BYTES or self.jobs == 1:
-                limit = int(self.package.spec.BODY_MAX_BYTES)
-                offset = 0
-                for chunk in _chunks(jsonstream.raw_json_lines(stream, limit)):
-                    if self.keep:
-                        results = check_lines(self.package, self.settings, key, path, chunk)
-                        piece = self._summarize(file, key, results, offset)
-                    else:
-                        piece = check_lines_summarized(
-                            self.package,
-                            self.settings,
-                            key,
-                            file,
-                            chunk,
-                            offset,
-                            self.file_ids(file, None),
-                        )
-                    yield piece
-                    offset += piece.size
+                lines = jsonstream.raw_json_lines(stream, self._limit)
+                yield from _check_chunks(
+                    self.package,
+                    self.settings,
+                    key,
+                    file,
+                    self.file_ids(file, None),
+                    self.keep,
+                    lines,
+                )
             else:
                 yield from self._large(key, file, stream)
 
@@ -288,7 +280,7 @@ class RecordChecker:
             if self._probe is None:
                 self._probe = IdleProbe()
             for piece in pieces:
-                yield PieceResult(*_check_piece(self.package, self.settings, *task, *piece))
+                yield from self._here(task, stream, *piece)
                 if self._probe.elapsed() >= IDLE_SAMPLE:
                     self.jobs = auto_jobs(self._probe.processors())
                     break
@@ -296,38 +288,94 @@ class RecordChecker:
                 return  # the file ended first: the next large file measures on
         if self.jobs == 1:
             for piece in pieces:
-                yield PieceResult(*_check_piece(self.package, self.settings, *task, *piece))
+                yield from self._here(task, stream, *piece)
         else:
-            yield from self._parallel(task, pieces)
+            yield from self._parallel(task, stream, pieces)
+
+    def _here(
+        self, task: tuple[str, str, int, bool], stream: BinaryIO, start: int, end: int, line: int
+    ) -> Iterator[PieceResult]:
+        """A piece checked in this process, read through the file's open stream (as
+        ``--jobs 1`` reads it, even if the file is replaced meanwhile)."""
+        key, file, file_id, keep = task
+        lines = jsonstream.raw_json_lines(_Piece(stream, start, end), self._limit, line)  # type: ignore[arg-type]
+        yield from _check_chunks(self.package, self.settings, key, file, file_id, keep, lines)
 
     def _parallel(
-        self, task: tuple[Any, ...], pieces: Iterator[tuple[int, int, int]]
+        self,
+        task: tuple[str, str, int, bool],
+        stream: BinaryIO,
+        pieces: Iterator[tuple[int, int, int]],
     ) -> Iterator[PieceResult]:
-        if self._workers is None:
-            self._workers = _Workers(self.jobs, self.package, self.settings)
+        """The pieces handed to the workers round robin, their results taken back in file
+        order, two pieces per worker in flight at most."""
         workers = self._workers
-        pending: deque[int] = deque()  # the worker of each piece handed out, in file order
+        identity = _identity(stream)
+        in_flight: deque[int] = deque()  # the worker of each piece handed out, in file order
         try:
             for sent, piece in enumerate(pieces):
+                if workers is None:  # started with the first piece left for them
+                    workers = self._workers = _Workers(self.jobs, self.package, self.settings)
                 worker = sent % workers.count
-                workers.send(worker, (*task, *piece))
-                pending.append(worker)
-                while len(pending) >= 2 * workers.count:
-                    yield workers.receive(pending.popleft())
-            while pending:
-                yield workers.receive(pending.popleft())
+                workers.send(worker, (*task, identity, *piece))
+                in_flight.append(worker)
+                while len(in_flight) >= 2 * workers.count:
+                    yield from workers.results(in_flight.popleft())
+            while workers is not None and in_flight:
+                yield from workers.results(in_flight.popleft())
         finally:
-            while pending:  # the file broke off (OSError) or the caller stopped: drain
-                workers.receive(pending.popleft())
+            # The file broke off (OSError) or the caller stopped: the results still on
+            # their way are read and dropped, so the workers start the next file clean.
+            if workers is not None and not workers.broken:
+                workers.drain()
+
+    @property
+    def _limit(self) -> int:
+        return int(self.package.spec.BODY_MAX_BYTES)
+
+
+def _check_chunks(
+    package: ModuleType,
+    settings: Settings,
+    key: str,
+    file: str,
+    file_id: int,
+    keep: bool,
+    lines: Iterator[RawLine],
+) -> Iterator[PieceResult]:
+    """Raw JSON Lines checked a chunk at a time (``_chunks``), each chunk's piece numbered
+    from 1 after the chunks before: memory is bounded by a chunk, however many records or
+    problems a piece of the file holds."""
+    offset = 0
+    for chunk in _chunks(lines):
+        if keep:
+            results = check_lines(package, settings, key, Path(file), chunk)
+            piece = summarize(file, key, results, offset, lambda sheet: file_id, keep)
+        else:
+            piece = check_lines_summarized(package, settings, key, file, chunk, offset, file_id)
+        yield piece
+        offset += piece.size
+
+
+def _identity(stream: BinaryIO) -> tuple[int, int]:
+    """The open file's device and inode: a worker opens the file by name and checks it
+    is this one."""
+    status = os.fstat(stream.fileno())
+    return status.st_dev, status.st_ino
 
 
 def _chunks(lines: Iterator[RawLine]) -> Iterator[list[RawLine]]:
+    """Lists of at most CHUNK_LINES lines holding about CHUNK_BYTES at most (a line may be
+    as long as a request body: a thousand of them would not fit in memory)."""
     chunk: list[RawLine] = []
+    size = 0
     for line in lines:
         chunk.append(line)
-        if len(chunk) >= CHUNK_LINES:
+        size += len(line.raw or b"")
+        if len(chunk) >= CHUNK_LINES or size >= CHUNK_BYTES:
             yield chunk
             chunk = []
+            size = 0
     if chunk:
         yield chunk
 
@@ -369,22 +417,35 @@ def _pieces(stream: BinaryIO, size: int) -> Iterator[tuple[int, int, int]]:
 
 
 class _Piece:
-    """The bytes ``start`` to ``end`` of a file, read like a stream."""
+    """The bytes ``start`` to ``end`` of an open file, read like a stream; the file's own
+    position is put back after each read (the pieces are cut from the same stream)."""
 
     def __init__(self, stream: BinaryIO, start: int, end: int) -> None:
-        stream.seek(start)
         self.stream = stream
-        self.left = end - start
+        self.at = start
+        self.end = end
 
     def read(self, size: int = -1) -> bytes:
-        size = self.left if size < 0 else min(size, self.left)
-        data = self.stream.read(size) if size else b""
-        self.left -= len(data)
+        left = self.end - self.at
+        size = left if size < 0 else min(size, left)
+        if size <= 0:
+            return b""
+        back = self.stream.tell()
+        self.stream.seek(self.at)
+        data = self.stream.read(size)
+        self.stream.seek(back)
+        self.at += len(data)
+        if not data:  # the file is shorter now: the piece ends here
+            self.end = self.at
         return data
 
 
 class _Workers:
-    """Worker processes, each with a pipe: tasks out, results back, in order per worker."""
+    """Worker processes, each with a pipe: tasks out, results back, in order per worker.
+
+    A piece's results come back as messages of one chunk each, then ("end", None); a
+    piece whose file cannot be read ends with ("oserror", message) instead, which the
+    caller gets as the OSError a read in this process would raise."""
 
     def __init__(self, count: int, package: ModuleType, settings: Settings) -> None:
         # fork: a worker starts with the package already imported; spawn elsewhere.
@@ -394,30 +455,61 @@ class _Workers:
             context = multiprocessing.get_context("spawn")
         out_dir = str(Path(package.__file__ or "").resolve().parent.parent.parent)
         self.count = count
+        self.broken = False  # a worker failed: nothing more is read from any
+        self.queued = [0] * count  # pieces handed to each worker and not read to their end
         self.pipes: list[Connection] = []
         self.processes: list[BaseProcess] = []
-        for _ in range(count):
-            ours, theirs = context.Pipe()
-            process = context.Process(target=_work, args=(theirs, out_dir, settings), daemon=True)
-            process.start()
-            theirs.close()
-            self.pipes.append(ours)
-            self.processes.append(process)
+        try:
+            for _ in range(count):
+                ours, theirs = context.Pipe()
+                self.pipes.append(ours)
+                process = context.Process(
+                    target=_work, args=(theirs, out_dir, settings), daemon=True
+                )
+                process.start()
+                theirs.close()
+                self.processes.append(process)
+        except OSError as exc:  # say, no more processes allowed: those started are stopped
+            self.stop(gently=False)
+            raise WorkerError(f"无法启动工作进程 (cannot start a worker process): {exc}") from None
 
     def send(self, worker: int, task: tuple[Any, ...]) -> None:
         self.pipes[worker].send(task)
+        self.queued[worker] += 1
 
-    def receive(self, worker: int) -> PieceResult:
+    def results(self, worker: int) -> Iterator[PieceResult]:
+        """The results of the oldest piece handed to ``worker``, a chunk at a time."""
+        while True:
+            status, payload = self._receive(worker)
+            if status == "chunk":
+                yield PieceResult(*payload)
+                continue
+            self.queued[worker] -= 1  # the piece is over
+            if status == "oserror":
+                raise OSError(payload)
+            return
+
+    def drain(self) -> None:
+        """Every piece handed out and not yet read to its end: its results dropped."""
+        for worker in range(self.count):
+            while self.queued[worker]:
+                status, _ = self._receive(worker)
+                if status != "chunk":
+                    self.queued[worker] -= 1
+
+    def _receive(self, worker: int) -> tuple[str, Any]:
         try:
             status, payload = self.pipes[worker].recv()
         except (EOFError, OSError):
+            self.broken = True
             raise WorkerError("工作进程意外退出 (a worker process ended unexpectedly)") from None
-        if status != "ok":
+        if status == "error":
+            self.broken = True
             raise WorkerError(f"工作进程出错 (a worker process failed):\n{payload}")
-        return PieceResult(*payload)
+        return status, payload
 
     def stop(self, gently: bool) -> None:
-        for pipe, process in zip(self.pipes, self.processes, strict=True):
+        for pipe, process in zip(self.pipes, self.processes, strict=False):
             if gently:
                 try:
                     pipe.send(None)
@@ -425,13 +517,15 @@ class _Workers:
                     process.terminate()
             else:
                 process.terminate()
-        for pipe, process in zip(self.pipes, self.processes, strict=True):
+        for process in self.processes:
             process.join()
+        for pipe in self.pipes:
             pipe.close()
 
 
 def _work(pipe: Connection, out_dir: str, settings: Settings) -> None:
-    """A worker's loop: pieces of files in, their results out, until None."""
+    """A worker's loop: pieces of files in, their results out a chunk at a time, until
+    None."""
     from codegen.data.generated_package import load_generated_package
 
     try:
@@ -441,7 +535,11 @@ def _work(pipe: Connection, out_dir: str, settings: Settings) -> None:
             if task is None:
                 return
             try:
-                pipe.send(("ok", _check_piece(package, settings, *task)))
+                for result in _check_piece(package, settings, *task):
+                    pipe.send(("chunk", result))
+                pipe.send(("end", None))
+            except OSError as exc:  # the file cannot be read (now): as this process would say
+                pipe.send(("oserror", str(exc)))
             except Exception:  # a bug: reported by the main process, as it would be serially
                 pipe.send(("error", traceback.format_exc()))
     except (KeyboardInterrupt, EOFError, BrokenPipeError):
@@ -455,17 +553,20 @@ def _check_piece(
     file: str,
     file_id: int,
     keep: bool,
+    identity: tuple[int, int],
     start: int,
     end: int,
     line: int,
-) -> tuple[Any, ...]:
-    """One piece of a JSON Lines file checked and summarized; sent back as a plain tuple
-    (a named tuple pickles its class by name: slower, and nothing to gain)."""
+) -> Iterator[tuple[Any, ...]]:
+    """One piece of a JSON Lines file checked and summarized a chunk at a time, each sent
+    back as a plain tuple (a named tuple pickles its class by name: slower, and nothing to
+    gain). OSError if the file is gone or is another file than the one being read."""
     limit = int(package.spec.BODY_MAX_BYTES)
-    path = Path(file)
-    with open(path, "rb") as stream:
+    with open(file, "rb") as stream:
+        if _identity(stream) != identity:
+            raise OSError(
+                f"{file}: 检查期间文件被替换 (the file was replaced while it was being checked)"
+            )
         lines = jsonstream.raw_json_lines(_Piece(stream, start, end), limit, line)  # type: ignore[arg-type]
-        if not keep:
-            return tuple(check_lines_summarized(package, settings, key, file, lines, 0, file_id))
-        results = check_lines(package, settings, key, path, lines)
-    return tuple(summarize(file, key, results, 0, lambda sheet: file_id, keep))
+        for piece in _check_chunks(package, settings, key, file, file_id, keep, lines):
+            yield tuple(piece)
