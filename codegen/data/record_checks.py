@@ -538,11 +538,13 @@ def _work(pipe: Connection, out_dir: str, settings: Settings) -> None:
                 for result in _check_piece(package, settings, *task):
                     pipe.send(("chunk", result))
                 pipe.send(("end", None))
+            except ConnectionError:
+                raise  # the pipe to the main process, not the file
             except OSError as exc:  # the file cannot be read (now): as this process would say
                 pipe.send(("oserror", str(exc)))
             except Exception:  # a bug: reported by the main process, as it would be serially
                 pipe.send(("error", traceback.format_exc()))
-    except (KeyboardInterrupt, EOFError, BrokenPipeError):
+    except (KeyboardInterrupt, EOFError, ConnectionError):
         return  # interrupted, or the main process is gone: nothing to report to
 
 
