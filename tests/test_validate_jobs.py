@@ -9,10 +9,12 @@ are in flight: the output, the summary and the exit code are byte for byte the s
 
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -522,3 +524,126 @@ def test_the_real_probe_reads_this_machine() -> None:
         found = probe.processors()
     assert found is not None
     assert 0 <= found <= (os.cpu_count() or 1) + 1
+
+
+def test_a_worker_that_dies_between_files_is_a_clean_error(
+    project: Path, dataset: Path, small_chunks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed while it had nothing to do, between two files: the next file is not
+    reported unreadable; the run ends with the message naming --jobs 1."""
+    pieces = record_checks.RecordChecker.pieces
+    calls: list[str] = []
+
+    def killing(self: record_checks.RecordChecker, key: str, path: Path) -> Any:
+        calls.append(path.name)
+        if len(calls) == 2:
+            assert self._workers is not None
+            process = self._workers.processes[1]
+            os.kill(process.pid or 0, signal.SIGKILL)
+            process.join()
+        return pieces(self, key, path)
+
+    monkeypatch.setattr(record_checks.RecordChecker, "pieces", killing)
+    files = sorted(dataset.glob("*.jsonl"))[:3]
+    result = run(project, 2, "--interface", "process", *files)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "a worker process ended unexpectedly" in result.output and "--jobs 1" in result.output
+    assert "cannot read" not in result.output
+    assert len(calls) == 2 and not multiprocessing.active_children()
+
+
+def test_ctrl_c_is_not_a_worker_failure(
+    project: Path, dataset: Path, small_chunks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C reaches the workers too (they end) while this process prints: the run is
+    aborted as click aborts any command, without blaming the workers or a traceback."""
+    from codegen.cli import validate as validate_module
+
+    consume = validate_module._consume
+    taken: list[int] = []
+
+    def interrupted(piece: Any, *args: Any) -> None:
+        taken.append(piece.size)
+        if len(taken) == 3:
+            for child in multiprocessing.active_children():
+                os.kill(child.pid or 0, signal.SIGINT)
+                child.join()
+            raise KeyboardInterrupt
+        consume(piece, *args)
+
+    monkeypatch.setattr(validate_module, "_consume", interrupted)
+    ignored: list[object] = []  # what Python would print as "Exception ignored in ..."
+    monkeypatch.setattr(sys, "unraisablehook", ignored.append)
+    result = run(project, 2, dataset)
+    assert result.exit_code == 1 and "Aborted!" in result.output
+    assert "worker" not in result.output and "Traceback" not in result.output
+    assert not ignored
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_output_that_cannot_be_written_is_a_clean_error(
+    project: Path,
+    dataset: Path,
+    small_chunks: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    jobs: int,
+) -> None:
+    """A full disk under the output: one message saying so, exit 2; not the input
+    reported unreadable, no traceback, no worker left."""
+    from codegen.cli import validate as validate_module
+
+    echo = validate_module.click.echo
+
+    def full(message: Any = None, *args: Any, err: bool = False, **kwargs: Any) -> None:
+        if not err:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        echo(message, *args, err=err, **kwargs)
+
+    monkeypatch.setattr(validate_module.click, "echo", full)
+    result = run(project, jobs, dataset)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "cannot write the output" in result.output and "No space left" in result.output
+    assert "cannot read" not in result.output
+    assert not multiprocessing.active_children()
+
+
+def test_pieces_left_untaken_neither_hang_nor_leak(project: Path, tmp_path: Path) -> None:
+    """A caller that takes one piece of a file and moves on (its generator never closed):
+    the next file's pieces are its own, and leaving the checker stops the workers, which
+    were blocked sending results nobody read (26 problems a record, megabytes a piece).
+    In a child process, so that a hang fails instead of waiting."""
+    script = """
+import sys
+from pathlib import Path
+from codegen.data import record_checks
+from codegen.data.datasets import rules_from_package
+from codegen.data.generated_package import load_generated_package
+
+record_checks.PARALLEL_MIN_BYTES = 0
+record_checks.CHUNK_BYTES = 2_000
+record_checks.CHUNK_LINES = 37
+package = load_generated_package(Path(sys.argv[1]))
+settings = record_checks.Settings("standard", "char", rules_from_package(package))
+path = Path(sys.argv[2])
+with record_checks.RecordChecker(package, settings, lambda f, s: 1, 1) as checker:
+    alone = sum(piece.size for piece in checker.pieces("accept", path))
+with record_checks.RecordChecker(package, settings, lambda f, s: 1, 2) as checker:
+    kept = checker.pieces("accept", path)
+    next(kept)
+    again = sum(piece.size for piece in checker.pieces("accept", path))
+    kept = checker.pieces("accept", path)
+    next(kept)
+print(alone, again)
+"""
+    path = tmp_path / "accept.jsonl"
+    path.write_bytes(b"{}\n" * 3000)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(project / "generated"), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["3000", "3000"]

@@ -10,6 +10,7 @@ ProjectNo without an accept record, reconciliation counts; see
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -368,6 +369,13 @@ def _accept_lines(stream: BinaryIO) -> Iterator[str]:
         yield text
 
 
+class _OutputError(click.ClickException):
+    """The problems could not be written (a full disk, say): exit 2, like input that
+    cannot be read."""
+
+    exit_code = 2
+
+
 class _Output:
     """Problems printed in batches (one write per many lines, not one per problem)."""
 
@@ -376,6 +384,7 @@ class _Output:
     def __init__(self, options: Options) -> None:
         self.quiet = options.quiet
         self.lines: list[str] = []
+        self.failed = False
 
     def __enter__(self) -> _Output:
         return self
@@ -398,6 +407,13 @@ class _Output:
             self.flush()
 
     def flush(self) -> None:
-        if self.lines:
-            click.echo("".join(self.lines), nl=False)
+        if self.lines and not self.failed:
+            text = "".join(self.lines)
             self.lines.clear()
+            try:
+                click.echo(text, nl=False)
+            except OSError as exc:
+                if exc.errno == errno.EPIPE:
+                    raise  # the reader is gone (| head): click ends the run quietly
+                self.failed = True  # nothing more is written, not even on the way out
+                raise _OutputError(f"无法写出结果 (cannot write the output): {exc}") from None

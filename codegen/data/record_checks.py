@@ -225,7 +225,8 @@ class RecordChecker:
 
     def pieces(self, key: str, path: Path) -> Iterator[PieceResult]:
         """Every record of ``path`` checked, in file order, in pieces numbered from 1 (the
-        caller adds the records of the pieces before); OSError if it cannot be read."""
+        caller adds the records of the pieces before); OSError if it cannot be read. One
+        file at a time: a file's pieces not taken are dropped when the next one starts."""
         file = str(path)
         if path.suffix.lower() in record_files.XLSX_SUFFIXES:
             yield from self._serial(key, path)
@@ -310,6 +311,8 @@ class RecordChecker:
         """The pieces handed to the workers round robin, their results taken back in file
         order, two pieces per worker in flight at most."""
         workers = self._workers
+        if workers is not None and not workers.broken:
+            workers.drain()  # left by a file whose pieces were not all taken, if any
         identity = _identity(stream)
         in_flight: deque[int] = deque()  # the worker of each piece handed out, in file order
         try:
@@ -323,11 +326,16 @@ class RecordChecker:
                     yield from workers.results(in_flight.popleft())
             while workers is not None and in_flight:
                 yield from workers.results(in_flight.popleft())
-        finally:
+        except KeyboardInterrupt:
+            raise  # Ctrl-C reached the workers too: nothing more comes from them
+        except BaseException as exc:
             # The file broke off (OSError) or the caller stopped: the results still on
             # their way are read and dropped, so the workers start the next file clean.
+            # A caller that stops has an error of its own (Ctrl-C while it printed, say,
+            # which the workers got too): dead workers are then its to stop, not news.
             if workers is not None and not workers.broken:
-                workers.drain()
+                workers.drain(quietly=isinstance(exc, GeneratorExit))
+            raise
 
     @property
     def _limit(self) -> int:
@@ -474,7 +482,11 @@ class _Workers:
             raise WorkerError(f"无法启动工作进程 (cannot start a worker process): {exc}") from None
 
     def send(self, worker: int, task: tuple[Any, ...]) -> None:
-        self.pipes[worker].send(task)
+        try:
+            self.pipes[worker].send(task)
+        except OSError:  # it died while it had nothing to do: not the file's fault
+            self.broken = True
+            raise WorkerError("工作进程意外退出 (a worker process ended unexpectedly)") from None
         self.queued[worker] += 1
 
     def results(self, worker: int) -> Iterator[PieceResult]:
@@ -489,13 +501,18 @@ class _Workers:
                 raise OSError(payload)
             return
 
-    def drain(self) -> None:
-        """Every piece handed out and not yet read to its end: its results dropped."""
-        for worker in range(self.count):
-            while self.queued[worker]:
-                status, _ = self._receive(worker)
-                if status != "chunk":
-                    self.queued[worker] -= 1
+    def drain(self, quietly: bool = False) -> None:
+        """Every piece handed out and not yet read to its end: its results dropped.
+        ``quietly``: a worker found dead leaves them broken, without a WorkerError."""
+        try:
+            for worker in range(self.count):
+                while self.queued[worker]:
+                    status, _ = self._receive(worker)
+                    if status != "chunk":
+                        self.queued[worker] -= 1
+        except WorkerError:
+            if not quietly:
+                raise
 
     def _receive(self, worker: int) -> tuple[str, Any]:
         try:
@@ -509,6 +526,11 @@ class _Workers:
         return status, payload
 
     def stop(self, gently: bool) -> None:
+        if gently and not self.broken:
+            try:
+                self.drain()  # a worker still sending results would never read its None
+            except WorkerError:
+                gently = False
         for pipe, process in zip(self.pipes, self.processes, strict=False):
             if gently:
                 try:
