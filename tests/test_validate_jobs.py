@@ -168,11 +168,60 @@ def test_auto_jobs_leaves_busy_processors_alone(monkeypatch: pytest.MonkeyPatch)
     """--jobs 0: the processors idle now, at most those this process may use, at least one;
     without the kernel's counters, their number less the load average."""
     monkeypatch.setattr(idle.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(idle, "cpu_quota", lambda: None)  # whatever this machine's container
     for measured, jobs in ((8.0, 4), (4.0, 4), (2.6, 3), (1.4, 1), (0.2, 1)):
         assert idle.auto_jobs(measured) == jobs
     for load, jobs in ((0.0, 4), (1.4, 3), (2.4, 2), (3.9, 1), (12.0, 1)):
         monkeypatch.setattr(idle.os, "getloadavg", lambda load=load: (load, 0.0, 0.0))
         assert idle.auto_jobs(None) == jobs
+
+
+def test_a_containers_cpu_quota_and_the_cap_bound_the_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A quota of 1.5 processors on a machine of 64 idle ones: 2 workers; without a quota
+    no more than MAX_AUTO_JOBS, since the main process would be the bottleneck."""
+    monkeypatch.setattr(idle.os, "sched_getaffinity", lambda pid: set(range(64)))
+    monkeypatch.setattr(idle, "cpu_quota", lambda: 1.5)
+    assert idle.auto_jobs(60.0) == 2
+    assert idle.auto_jobs(0.3) == 1
+    monkeypatch.setattr(idle, "cpu_quota", lambda: 0.2)
+    assert idle.auto_jobs(60.0) == 1
+    monkeypatch.setattr(idle, "cpu_quota", lambda: None)
+    assert idle.auto_jobs(60.0) == idle.MAX_AUTO_JOBS == 8
+    assert idle.auto_jobs(5.2) == 5
+
+
+def test_cpu_quota_from_cgroup_v2_and_v1(tmp_path: Path) -> None:
+    """The smallest quota on the process's cgroup path, its parents and the mount's root
+    (a container sees the host's path but its own cgroup at the root); "max" and -1 are
+    no quota; unreadable or garbled files are none either."""
+    cgroups = tmp_path / "cgroup"
+    root = tmp_path / "fs"
+    app = root / "user.slice" / "app"
+    app.mkdir(parents=True)
+    (app / "cpu.max").write_text("150000 100000\n")
+    (root / "user.slice" / "cpu.max").write_text("max 100000\n")
+    cgroups.write_text("0::/user.slice/app\n")
+    assert idle.cpu_quota(str(cgroups), str(root)) == 1.5
+    (root / "cpu.max").write_text("50000 100000\n")  # tighter further up
+    assert idle.cpu_quota(str(cgroups), str(root)) == 0.5
+    (app / "cpu.max").write_text("garbage\n")
+    (root / "cpu.max").write_text("max 100000\n")
+    assert idle.cpu_quota(str(cgroups), str(root)) is None
+    # v1: a tree per controller set; the host's path does not exist in a container.
+    v1 = tmp_path / "v1"
+    cpu = v1 / "cpu,cpuacct"
+    cpu.mkdir(parents=True)
+    (cpu / "cpu.cfs_quota_us").write_text("200000\n")
+    (cpu / "cpu.cfs_period_us").write_text("100000\n")
+    cgroups.write_text("4:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n0::/\n")
+    assert idle.cpu_quota(str(cgroups), str(v1)) == 2.0
+    (cpu / "cpu.cfs_quota_us").write_text("-1\n")
+    assert idle.cpu_quota(str(cgroups), str(v1)) is None
+    cgroups.write_text("not a cgroup line\n")
+    assert idle.cpu_quota(str(cgroups), str(v1)) is None
+    assert idle.cpu_quota(str(tmp_path / "absent"), str(v1)) is None
 
 
 def test_the_probe_counts_idle_ticks_and_its_own_processor(
@@ -217,6 +266,7 @@ def test_jobs_0_measures_while_it_checks(
     processor is idle); the output is that of --jobs 1 either way."""
     monkeypatch.setattr(record_checks, "IDLE_SAMPLE", 0.0)  # decided after the first piece
     monkeypatch.setattr(idle.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(idle, "cpu_quota", lambda: None)  # whatever this machine's container
     probes: list[float] = []
 
     def processors(self: idle.IdleProbe) -> float:
@@ -360,6 +410,7 @@ def _measured(monkeypatch: pytest.MonkeyPatch, processors: float, sample: float 
     piece checked in this process."""
     monkeypatch.setattr(record_checks, "IDLE_SAMPLE", sample)
     monkeypatch.setattr(idle.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(idle, "cpu_quota", lambda: None)  # whatever this machine's container
     monkeypatch.setattr(idle.IdleProbe, "processors", lambda self: processors)
     checked_here: list[int] = []
     monkeypatch.setattr(idle.IdleProbe, "elapsed", lambda self: float(len(checked_here)))

@@ -155,8 +155,8 @@ def _report_paths(
     default=0,
     help="Processes that check a large JSON Lines file (8 MiB or more) together; 0 (the "
     "default) uses the processors that are idle (measured over the first tenth of a second "
-    "of checking the first such file), 1 checks in this process only. Output and exit code "
-    "are the same either way.",
+    "of checking the first such file; at most a container's CPU quota, and 8), 1 checks in "
+    "this process only. Output and exit code are the same either way.",
 )
 @click.pass_context
 def validate(

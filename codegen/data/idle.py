@@ -10,23 +10,35 @@ commands as busy; it is the fallback only.
 
 from __future__ import annotations
 
+import math
 import os
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
-__all__ = ["IDLE_SAMPLE", "IdleProbe", "auto_jobs"]
+__all__ = ["IDLE_SAMPLE", "MAX_AUTO_JOBS", "IdleProbe", "auto_jobs", "cpu_quota"]
 
 #: Seconds of checking in this process over which the idle processors are measured
 #: (once per run, and only for a file large enough for workers).
 IDLE_SAMPLE = 0.1
 
+#: At most this many workers for --jobs 0: the main process prints and indexes every
+#: record (about a seventh of the work), so more would wait on it, each with its memory.
+MAX_AUTO_JOBS = 8
+
 
 def auto_jobs(idle: float | None) -> int:
     """Worker processes for ``idle`` processors (None: not measured), at least 1 and at
-    most the processors this process may run on."""
+    most the processors this process may run on: its affinity, a container's CPU quota
+    (which the kernel's counters and the affinity do not show) and MAX_AUTO_JOBS."""
     try:
         processors = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         processors = os.cpu_count() or 1
+    quota = cpu_quota()
+    if quota is not None:
+        processors = min(processors, max(1, math.ceil(quota)))
+    processors = min(processors, MAX_AUTO_JOBS)
     if idle is None:
         try:
             idle = processors - os.getloadavg()[0]
@@ -74,3 +86,56 @@ class IdleProbe:
             return ticks[3] + ticks[4], sum(ticks)
         except (OSError, ValueError, IndexError):
             return None
+
+
+def cpu_quota(cgroups: str = "/proc/self/cgroup", root: str = "/sys/fs/cgroup") -> float | None:
+    """The processors a cgroup CPU quota allows this process (a container's ``--cpus``):
+    the smallest quota on its cgroup's path, cgroup v2 (``cpu.max``) or v1
+    (``cpu.cfs_quota_us`` over ``cpu.cfs_period_us``); None without one or where there
+    are no cgroups."""
+    try:
+        lines = Path(cgroups).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    found: list[float] = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        hierarchy, controllers, path = parts
+        if hierarchy == "0" and not controllers:  # v2: one tree, mounted at root
+            for directory in _up_from(Path(root), path):
+                found.extend(_quota_v2(directory))
+        elif "cpu" in controllers.split(","):  # v1: a tree per controller (set)
+            for base in (Path(root) / controllers, Path(root) / "cpu"):
+                for directory in _up_from(base, path):
+                    found.extend(_quota_v1(directory))
+    return min(found) if found else None
+
+
+def _up_from(base: Path, path: str) -> Iterator[Path]:
+    """``base/path`` and its parents up to ``base``; in a container the path is often the
+    host's while ``base`` is the container's own cgroup, so ``base`` counts too."""
+    directory = base / path.strip("/")
+    while True:
+        yield directory
+        if directory == base or base not in directory.parents:
+            return
+        directory = directory.parent
+
+
+def _quota_v2(directory: Path) -> list[float]:
+    try:
+        quota, period = (directory / "cpu.max").read_text(encoding="ascii").split()[:2]
+        return [] if quota == "max" else [int(quota) / int(period)]
+    except (OSError, ValueError, UnicodeDecodeError, ZeroDivisionError):
+        return []
+
+
+def _quota_v1(directory: Path) -> list[float]:
+    try:
+        quota = int((directory / "cpu.cfs_quota_us").read_text(encoding="ascii"))
+        period = int((directory / "cpu.cfs_period_us").read_text(encoding="ascii"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return []
+    return [quota / period] if quota > 0 and period > 0 else []
