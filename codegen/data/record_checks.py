@@ -25,6 +25,7 @@ import os
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from multiprocessing import reduction
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -210,6 +211,8 @@ class RecordChecker:
         self.settings = settings
         self.file_ids = file_ids
         self.jobs = max(0, jobs)  # 0: decided while the first large file is checked
+        if not hasattr(os, "pread"):  # pragma: no cover - not POSIX: workers read with it
+            self.jobs = 1
         self.keep = keep
         self._workers: _Workers | None = None
         self._probe: IdleProbe | None = None
@@ -299,7 +302,8 @@ class RecordChecker:
         """A piece checked in this process, read through the file's open stream (as
         ``--jobs 1`` reads it, even if the file is replaced meanwhile)."""
         key, file, file_id, keep = task
-        lines = jsonstream.raw_json_lines(_Piece(stream, start, end), self._limit, line)  # type: ignore[arg-type]
+        piece = _Piece(_stream_reader(stream), start, end)
+        lines = jsonstream.raw_json_lines(piece, self._limit, line)  # type: ignore[arg-type]
         yield from _check_chunks(self.package, self.settings, key, file, file_id, keep, lines)
 
     def _parallel(
@@ -313,14 +317,14 @@ class RecordChecker:
         workers = self._workers
         if workers is not None and not workers.broken:
             workers.drain()  # left by a file whose pieces were not all taken, if any
-        identity = _identity(stream)
+        handle = stream.fileno()  # each worker gets the open file itself, not its name
         in_flight: deque[int] = deque()  # the worker of each piece handed out, in file order
         try:
             for sent, piece in enumerate(pieces):
                 if workers is None:  # started with the first piece left for them
                     workers = self._workers = _Workers(self.jobs, self.package, self.settings)
                 worker = sent % workers.count
-                workers.send(worker, (*task, identity, *piece))
+                workers.send(worker, (*task, *piece), handle)
                 in_flight.append(worker)
                 while len(in_flight) >= 2 * workers.count:
                     yield from workers.results(in_flight.popleft())
@@ -365,11 +369,18 @@ def _check_chunks(
         offset += piece.size
 
 
-def _identity(stream: BinaryIO) -> tuple[int, int]:
-    """The open file's device and inode: a worker opens the file by name and checks it
-    is this one."""
-    status = os.fstat(stream.fileno())
-    return status.st_dev, status.st_ino
+def _stream_reader(stream: BinaryIO) -> Callable[[int, int], bytes]:
+    """Reads at an offset of an open stream and puts its position back (the pieces are cut
+    from the same stream as they are read)."""
+
+    def read_at(offset: int, size: int) -> bytes:
+        back = stream.tell()
+        stream.seek(offset)
+        data = stream.read(size)
+        stream.seek(back)
+        return data
+
+    return read_at
 
 
 def _chunks(lines: Iterator[RawLine]) -> Iterator[list[RawLine]]:
@@ -425,11 +436,11 @@ def _pieces(stream: BinaryIO, size: int) -> Iterator[tuple[int, int, int]]:
 
 
 class _Piece:
-    """The bytes ``start`` to ``end`` of an open file, read like a stream; the file's own
-    position is put back after each read (the pieces are cut from the same stream)."""
+    """The bytes ``start`` to ``end`` of an open file, read like a stream through
+    ``read_at(offset, size)``, which leaves the file's own position alone."""
 
-    def __init__(self, stream: BinaryIO, start: int, end: int) -> None:
-        self.stream = stream
+    def __init__(self, read_at: Callable[[int, int], bytes], start: int, end: int) -> None:
+        self.read_at = read_at
         self.at = start
         self.end = end
 
@@ -438,10 +449,7 @@ class _Piece:
         size = left if size < 0 else min(size, left)
         if size <= 0:
             return b""
-        back = self.stream.tell()
-        self.stream.seek(self.at)
-        data = self.stream.read(size)
-        self.stream.seek(back)
+        data = self.read_at(self.at, size)
         self.at += len(data)
         if not data:  # the file is shorter now: the piece ends here
             self.end = self.at
@@ -481,9 +489,12 @@ class _Workers:
             self.stop(gently=False)
             raise WorkerError(f"无法启动工作进程 (cannot start a worker process): {exc}") from None
 
-    def send(self, worker: int, task: tuple[Any, ...]) -> None:
+    def send(self, worker: int, task: tuple[Any, ...], handle: int) -> None:
+        """A piece to check, and the open file it is in (passed over the pipe: the worker
+        reads the very file this process opened, whatever happens to its name since)."""
         try:
             self.pipes[worker].send(task)
+            reduction.send_handle(self.pipes[worker], handle, self.processes[worker].pid)
         except OSError:  # it died while it had nothing to do: not the file's fault
             self.broken = True
             raise WorkerError("工作进程意外退出 (a worker process ended unexpectedly)") from None
@@ -556,8 +567,9 @@ def _work(pipe: Connection, out_dir: str, settings: Settings) -> None:
             task = pipe.recv()
             if task is None:
                 return
+            handle = reduction.recv_handle(pipe)
             try:
-                for result in _check_piece(package, settings, *task):
+                for result in _check_piece(package, settings, handle, *task):
                     pipe.send(("chunk", result))
                 pipe.send(("end", None))
             except ConnectionError:
@@ -566,6 +578,8 @@ def _work(pipe: Connection, out_dir: str, settings: Settings) -> None:
                 pipe.send(("oserror", str(exc)))
             except Exception:  # a bug: reported by the main process, as it would be serially
                 pipe.send(("error", traceback.format_exc()))
+            finally:
+                os.close(handle)
     except (KeyboardInterrupt, EOFError, ConnectionError):
         return  # interrupted, or the main process is gone: nothing to report to
 
@@ -573,24 +587,24 @@ def _work(pipe: Connection, out_dir: str, settings: Settings) -> None:
 def _check_piece(
     package: ModuleType,
     settings: Settings,
+    handle: int,
     key: str,
     file: str,
     file_id: int,
     keep: bool,
-    identity: tuple[int, int],
     start: int,
     end: int,
     line: int,
 ) -> Iterator[tuple[Any, ...]]:
-    """One piece of a JSON Lines file checked and summarized a chunk at a time, each sent
-    back as a plain tuple (a named tuple pickles its class by name: slower, and nothing to
-    gain). OSError if the file is gone or is another file than the one being read."""
+    """One piece of the JSON Lines file open as ``handle`` (``file`` names it in
+    messages), checked and summarized a chunk at a time, each sent back as a plain tuple
+    (a named tuple pickles its class by name: slower, and nothing to gain). Read with
+    pread: the main process reads the same open file, at its own position."""
     limit = int(package.spec.BODY_MAX_BYTES)
-    with open(file, "rb") as stream:
-        if _identity(stream) != identity:
-            raise OSError(
-                f"{file}: 检查期间文件被替换 (the file was replaced while it was being checked)"
-            )
-        lines = jsonstream.raw_json_lines(_Piece(stream, start, end), limit, line)  # type: ignore[arg-type]
-        for piece in _check_chunks(package, settings, key, file, file_id, keep, lines):
-            yield tuple(piece)
+
+    def read_at(offset: int, size: int) -> bytes:
+        return os.pread(handle, size, offset)
+
+    lines = jsonstream.raw_json_lines(_Piece(read_at, start, end), limit, line)  # type: ignore[arg-type]
+    for piece in _check_chunks(package, settings, key, file, file_id, keep, lines):
+        yield tuple(piece)
