@@ -544,6 +544,7 @@ def test_workers_that_cannot_start_are_a_clean_error(
 
     class Context:
         Pipe = staticmethod(real.Pipe)
+        get_start_method = staticmethod(real.get_start_method)
 
         @staticmethod
         def Process(**kwargs: Any) -> Any:  # noqa: N802 - multiprocessing's name
@@ -681,9 +682,25 @@ with record_checks.RecordChecker(package, settings, lambda f, s: 1, 2) as checke
     kept = checker.pieces("accept", path)
     next(kept)
     again = sum(piece.size for piece in checker.pieces("accept", path))
+    # Closed only once another file is under way: it leaves that file's results alone,
+    # and taken up again it refuses.
     kept = checker.pieces("accept", path)
     next(kept)
-print(alone, again)
+    current = checker.pieces("accept", path)
+    third = next(current).size
+    kept.close()
+    third += sum(piece.size for piece in current)
+    kept = checker.pieces("accept", path)
+    next(kept)
+    current = checker.pieces("accept", path)
+    next(current)
+    try:
+        next(kept)
+    except RuntimeError as exc:
+        refused = "another file" in str(exc)
+    kept = checker.pieces("accept", path)
+    next(kept)
+print(alone, again, third, refused)
 """
     path = tmp_path / "accept.jsonl"
     path.write_bytes(b"{}\n" * 3000)
@@ -695,4 +712,130 @@ print(alone, again)
         cwd=REPO,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["3000", "3000"]
+    assert done.stdout.split() == ["3000", "3000", "3000", "True"]
+
+
+_WORKERS_SCRIPT = """
+import os, signal, sys
+from pathlib import Path
+from codegen.data import record_checks
+from codegen.data.datasets import rules_from_package
+from codegen.data.generated_package import load_generated_package
+
+record_checks.PARALLEL_MIN_BYTES = 0
+record_checks.CHUNK_BYTES = 2_000
+record_checks.CHUNK_LINES = 37
+package = load_generated_package(Path(sys.argv[1]))
+settings = record_checks.Settings("standard", "char", rules_from_package(package))
+with record_checks.RecordChecker(package, settings, lambda f, s: 1, 2) as checker:
+    pieces = checker.pieces("accept", Path(sys.argv[2]))
+    next(pieces)
+    workers = checker._workers
+    print(*(process.pid for process in workers.processes), flush=True)
+    if sys.argv[3] == "wait":
+        sys.stdin.read()  # until killed
+    os.kill(workers.processes[0].pid, signal.SIGKILL)
+    workers.processes[0].join()
+    pieces.close()  # its drain meets the dead worker: broken, quietly
+    print(workers.broken, flush=True)
+print("left", flush=True)  # the checker stopped the live worker without waiting on it
+"""
+
+
+def _workers_run(project: Path, tmp_path: Path, mode: str) -> subprocess.Popen[str]:
+    path = tmp_path / "accept.jsonl"
+    path.write_bytes(b"{}\n" * 3000)
+    return subprocess.Popen(
+        [sys.executable, "-c", _WORKERS_SCRIPT, str(project / "generated"), str(path), mode],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+
+
+def test_a_dead_worker_does_not_hang_the_stop(project: Path, tmp_path: Path) -> None:
+    """A worker found dead while the others were still sending: leaving the checker stops
+    them at once (it used to send them None and wait for ever)."""
+    child = _workers_run(project, tmp_path, "kill")
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err
+    assert out.split("\n")[1:3] == ["True", "left"]
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs os.pidfd_open (Linux)")
+def test_workers_end_when_the_main_process_is_killed(project: Path, tmp_path: Path) -> None:
+    """SIGKILL to the main process (the OOM killer, docker stop's second signal): its
+    workers see their pipe close and end, instead of waiting for ever."""
+    import select
+
+    child = _workers_run(project, tmp_path, "wait")
+    assert child.stdout is not None
+    pids = [int(pid) for pid in child.stdout.readline().split()]
+    assert len(pids) == 2
+    handles = [os.pidfd_open(pid) for pid in pids]
+    try:
+        child.kill()
+        child.wait(timeout=60)
+        ended: set[int] = set()
+        while len(ended) < len(handles):
+            ready, _, _ = select.select([h for h in handles if h not in ended], [], [], 60)
+            assert ready, f"workers {pids} still running a minute after the main process died"
+            ended.update(ready)
+    finally:
+        for handle in handles:
+            os.close(handle)
+
+
+def test_clean_data_with_a_full_disk_under_the_summary(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No problems: the summary goes to standard output, which cannot be written: the
+    same clean error, exit 2."""
+    from codegen.cli import validate as validate_module
+
+    echo = validate_module.click.echo
+
+    def full(message: Any = None, *args: Any, err: bool = False, **kwargs: Any) -> None:
+        if not err:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        echo(message, *args, err=err, **kwargs)
+
+    monkeypatch.setattr(validate_module.click, "echo", full)
+    empty = tmp_path / "accept.jsonl"
+    empty.write_bytes(b"")
+    result = run(project, 1, "--interface", "accept", empty)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "cannot write the output" in result.output
+
+
+def test_a_reader_gone_is_not_the_inputs_fault(
+    project: Path, dataset: Path, small_chunks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """| head: the first write into the closed pipe ends the run (click's way, exit 1);
+    the file being read is not reported unreadable and no further file is started."""
+    from codegen.cli import validate as validate_module
+
+    started: list[str] = []
+    failed_at: list[int] = []
+
+    def gone(message: Any = None, *args: Any, err: bool = False, **kwargs: Any) -> None:
+        if not err:
+            failed_at.append(len(started))
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    monkeypatch.setattr(validate_module.click, "echo", gone)
+    pieces = record_checks.RecordChecker.pieces
+
+    def counted(self: record_checks.RecordChecker, key: str, path: Path) -> Any:
+        started.append(path.name)
+        return pieces(self, key, path)
+
+    monkeypatch.setattr(record_checks.RecordChecker, "pieces", counted)
+    result = run(project, 2, dataset)
+    assert result.exit_code == 1 and "cannot read" not in result.output
+    assert failed_at[:1] == [len(started)]  # no file started after the first failed write
+    assert (
+        len(started) < len(list(dataset.glob("*.jsonl"))) and not multiprocessing.active_children()
+    )

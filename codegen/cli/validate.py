@@ -205,11 +205,14 @@ def validate(
     collector = _collector(package, profile, length_unit, key, reports, kept)
     options = Options(profile, length_unit, quiet, jobs, collector)
     tally = Tally()
-    if key is not None:
-        _check_interface(package, inputs, options, tally)
-    else:
-        _check_dataset(package, inputs, options, tally, accept_list, index_path)
-    click.echo(tally.summary(), err=bool(tally.errors))
+    try:
+        if key is not None:
+            _check_interface(package, inputs, options, tally)
+        else:
+            _check_dataset(package, inputs, options, tally, accept_list, index_path)
+    except sqlite3.Error as exc:  # say, the disk under the index is full
+        raise _OutputError(f"无法写入键索引 (cannot write the key index): {exc}") from None
+    _echo(tally.summary(), err=bool(tally.errors))
     if collector is not None:
         _write_reports(collector, reports)
     sys.exit(tally.exit_code)
@@ -304,23 +307,44 @@ def _check_files(
         with RecordChecker(package, settings, index.file_id, options.jobs, keep) as checker:
             for data in inputs:
                 base = 0  # records of the file taken so far
+                pieces = checker.pieces(data.key, data.path)
                 try:
-                    for piece in checker.pieces(data.key, data.path):
+                    while True:
+                        # Only reading the file is caught here: an error writing the
+                        # output (a closed pipe, a full disk) is not the input's.
+                        try:
+                            piece = next(pieces, None)
+                        except OSError as exc:
+                            _unreadable(data, exc, tally, out, options.report)
+                            break
+                        if piece is None:
+                            break
                         _consume(piece, base, tally, index, out, options.report)
                         base += piece.size
-                except OSError as exc:
-                    tally.invalid += 1
-                    tally.errors += 1
-                    tally.unreadable += 1
-                    message = f"无法读取 (cannot read): {shorten(str(exc), 200)}"
-                    out.emit(str(data.path), message)
-                    if options.report is not None:
-                        options.report.add_unreadable_file(data.key, data.path, message)
+                finally:
+                    pieces.close()  # before the workers stop: what they still send is read
     except WorkerError as exc:
         out.flush()
         raise click.ClickException(
             f"{exc}；可用 --jobs 1 在单个进程中检查 (try --jobs 1)"
         ) from None
+
+
+def _unreadable(
+    data: DataFile,
+    exc: OSError,
+    tally: Tally,
+    out: _Output,
+    report: ReportCollector | None,
+) -> None:
+    """A file that cannot be read (from the start or partway): one error of its own."""
+    tally.invalid += 1
+    tally.errors += 1
+    tally.unreadable += 1
+    message = f"无法读取 (cannot read): {shorten(str(exc), 200)}"
+    out.emit(str(data.path), message)
+    if report is not None:
+        report.add_unreadable_file(data.key, data.path, message)
 
 
 def _consume(
@@ -369,9 +393,20 @@ def _accept_lines(stream: BinaryIO) -> Iterator[str]:
         yield text
 
 
+def _echo(text: str, nl: bool = True, err: bool = False) -> None:
+    """click.echo, with an output that cannot be written (a full disk) as a clean error;
+    a reader that is gone (``| head``) is left to click, which ends the run quietly."""
+    try:
+        click.echo(text, nl=nl, err=err)
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            raise
+        raise _OutputError(f"无法写出结果 (cannot write the output): {exc}") from None
+
+
 class _OutputError(click.ClickException):
-    """The problems could not be written (a full disk, say): exit 2, like input that
-    cannot be read."""
+    """The problems or the key index could not be written (a full disk, say): exit 2,
+    like input that cannot be read."""
 
     exit_code = 2
 
@@ -410,10 +445,6 @@ class _Output:
         if self.lines and not self.failed:
             text = "".join(self.lines)
             self.lines.clear()
-            try:
-                click.echo(text, nl=False)
-            except OSError as exc:
-                if exc.errno == errno.EPIPE:
-                    raise  # the reader is gone (| head): click ends the run quietly
-                self.failed = True  # nothing more is written, not even on the way out
-                raise _OutputError(f"无法写出结果 (cannot write the output): {exc}") from None
+            self.failed = True  # until written: nothing more if it fails, not even on exit
+            _echo(text, nl=False)
+            self.failed = False

@@ -24,7 +24,7 @@ import multiprocessing
 import os
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from multiprocessing import reduction
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -216,6 +216,7 @@ class RecordChecker:
         self.keep = keep
         self._workers: _Workers | None = None
         self._probe: IdleProbe | None = None
+        self._files = 0  # large files handed to workers so far
 
     def __enter__(self) -> RecordChecker:
         return self
@@ -226,7 +227,7 @@ class RecordChecker:
             self._workers.stop(gently=kind is None)
             self._workers = None
 
-    def pieces(self, key: str, path: Path) -> Iterator[PieceResult]:
+    def pieces(self, key: str, path: Path) -> Generator[PieceResult, None, None]:
         """Every record of ``path`` checked, in file order, in pieces numbered from 1 (the
         caller adds the records of the pieces before); OSError if it cannot be read. One
         file at a time: a file's pieces not taken are dropped when the next one starts."""
@@ -317,6 +318,8 @@ class RecordChecker:
         workers = self._workers
         if workers is not None and not workers.broken:
             workers.drain()  # left by a file whose pieces were not all taken, if any
+        self._files += 1
+        mine = self._files  # a file's pieces left untaken must not read this one's
         handle = stream.fileno()  # each worker gets the open file itself, not its name
         in_flight: deque[int] = deque()  # the worker of each piece handed out, in file order
         try:
@@ -327,9 +330,9 @@ class RecordChecker:
                 workers.send(worker, (*task, *piece), handle)
                 in_flight.append(worker)
                 while len(in_flight) >= 2 * workers.count:
-                    yield from workers.results(in_flight.popleft())
+                    yield from self._taken(workers, in_flight.popleft(), mine)
             while workers is not None and in_flight:
-                yield from workers.results(in_flight.popleft())
+                yield from self._taken(workers, in_flight.popleft(), mine)
         except KeyboardInterrupt:
             raise  # Ctrl-C reached the workers too: nothing more comes from them
         except BaseException as exc:
@@ -337,9 +340,21 @@ class RecordChecker:
             # their way are read and dropped, so the workers start the next file clean.
             # A caller that stops has an error of its own (Ctrl-C while it printed, say,
             # which the workers got too): dead workers are then its to stop, not news.
-            if workers is not None and not workers.broken:
+            # Once another file has started, what is in flight is that file's.
+            if workers is not None and not workers.broken and self._files == mine:
                 workers.drain(quietly=isinstance(exc, GeneratorExit))
             raise
+
+    def _taken(self, workers: _Workers, worker: int, mine: int) -> Iterator[PieceResult]:
+        """The results of ``worker``'s oldest piece of file number ``mine``. Taken up
+        again after another file's pieces started, it refuses: what the workers send is
+        that file's (and what was this one's was dropped when it started)."""
+        for result in workers.results(worker):
+            yield result
+            if self._files != mine:
+                raise RuntimeError(
+                    "另一个文件已开始检查 (another file's pieces were started since)"
+                )
 
     @property
     def _limit(self) -> int:
@@ -479,8 +494,11 @@ class _Workers:
             for _ in range(count):
                 ours, theirs = context.Pipe()
                 self.pipes.append(ours)
+                # A forked worker holds copies of this process's ends of every pipe so far:
+                # it closes them, or it would never see this process go (killed, say).
+                inherited = list(self.pipes) if context.get_start_method() == "fork" else []
                 process = context.Process(
-                    target=_work, args=(theirs, out_dir, settings), daemon=True
+                    target=_work, args=(theirs, out_dir, settings, inherited), daemon=True
                 )
                 process.start()
                 theirs.close()
@@ -537,7 +555,8 @@ class _Workers:
         return status, payload
 
     def stop(self, gently: bool) -> None:
-        if gently and not self.broken:
+        gently = gently and not self.broken  # a broken worker may never read its None
+        if gently:
             try:
                 self.drain()  # a worker still sending results would never read its None
             except WorkerError:
@@ -556,11 +575,13 @@ class _Workers:
             pipe.close()
 
 
-def _work(pipe: Connection, out_dir: str, settings: Settings) -> None:
+def _work(pipe: Connection, out_dir: str, settings: Settings, inherited: list[Connection]) -> None:
     """A worker's loop: pieces of files in, their results out a chunk at a time, until
-    None."""
+    None (or until the main process is gone)."""
     from codegen.data.generated_package import load_generated_package
 
+    for connection in inherited:
+        connection.close()
     try:
         package = load_generated_package(Path(out_dir))
         while True:
