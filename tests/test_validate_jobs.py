@@ -839,3 +839,35 @@ def test_a_reader_gone_is_not_the_inputs_fault(
     assert (
         len(started) < len(list(dataset.glob("*.jsonl"))) and not multiprocessing.active_children()
     )
+
+
+def test_a_handle_not_handed_over_is_a_worker_error(
+    project: Path, dataset: Path, small_chunks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Passing the open file fails (macOS's acknowledgement mixed with results, a full fd
+    table): the workers are broken, the run ends with the message naming --jobs 1, and
+    nothing waits on a pipe that is out of step."""
+
+    def refused(*args: Any) -> None:
+        raise RuntimeError("did not receive acknowledgement of fd")
+
+    monkeypatch.setattr(record_checks.reduction, "send_handle", refused)
+    result = run(project, 2, dataset)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "--jobs 1" in result.output and not multiprocessing.active_children()
+
+
+def test_where_files_cannot_be_handed_over_one_process_checks(
+    project: Path, dataset: Path, small_chunks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No pread, or a handle that must be acknowledged on the results' socket (macOS):
+    --jobs 2 runs in one process, with the same output."""
+    serial = run(project, 1, dataset)
+    monkeypatch.setattr(record_checks, "_CAN_HAND_FILES", False)
+    result = run(project, 2, dataset)
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        serial.exit_code,
+        serial.stdout,
+        serial.stderr,
+    )
+    assert small_chunks == []

@@ -59,6 +59,12 @@ CHUNK_LINES = 1000
 CHUNK_BYTES = 1024 * 1024
 
 
+#: Workers are handed the open file (SCM_RIGHTS) and read it with pread. Where the
+#: handle must be acknowledged on the same socket (macOS), the acknowledgement would
+#: mix with a worker's results in flight: there, and without pread, one process checks.
+_CAN_HAND_FILES = hasattr(os, "pread") and not getattr(reduction, "ACKNOWLEDGE", True)
+
+
 class WorkerError(Exception):
     """A worker process died or failed; ``--jobs 1`` checks without workers."""
 
@@ -211,7 +217,7 @@ class RecordChecker:
         self.settings = settings
         self.file_ids = file_ids
         self.jobs = max(0, jobs)  # 0: decided while the first large file is checked
-        if not hasattr(os, "pread"):  # pragma: no cover - not POSIX: workers read with it
+        if not _CAN_HAND_FILES:  # not Linux: see _CAN_HAND_FILES
             self.jobs = 1
         self.keep = keep
         self._workers: _Workers | None = None
@@ -513,7 +519,9 @@ class _Workers:
         try:
             self.pipes[worker].send(task)
             reduction.send_handle(self.pipes[worker], handle, self.processes[worker].pid)
-        except OSError:  # it died while it had nothing to do: not the file's fault
+        except (OSError, RuntimeError):
+            # It died while it had nothing to do, or did not acknowledge the handle: a
+            # worker's failure, not the file's.
             self.broken = True
             raise WorkerError("工作进程意外退出 (a worker process ended unexpectedly)") from None
         self.queued[worker] += 1
