@@ -631,16 +631,8 @@ def test_ctrl_c_is_not_a_worker_failure(
     assert not multiprocessing.active_children()
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_output_that_cannot_be_written_is_a_clean_error(
-    project: Path,
-    dataset: Path,
-    small_chunks: list[int],
-    monkeypatch: pytest.MonkeyPatch,
-    jobs: int,
-) -> None:
-    """A full disk under the output: one message saying so, exit 2; not the input
-    reported unreadable, no traceback, no worker left."""
+def _full_disk_under_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every write to standard output fails as on a full disk; standard error works."""
     from codegen.cli import validate as validate_module
 
     echo = validate_module.click.echo
@@ -651,6 +643,19 @@ def test_output_that_cannot_be_written_is_a_clean_error(
         echo(message, *args, err=err, **kwargs)
 
     monkeypatch.setattr(validate_module.click, "echo", full)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_output_that_cannot_be_written_is_a_clean_error(
+    project: Path,
+    dataset: Path,
+    small_chunks: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    jobs: int,
+) -> None:
+    """A full disk under the output: one message saying so, exit 2; not the input
+    reported unreadable, no traceback, no worker left."""
+    _full_disk_under_stdout(monkeypatch)
     result = run(project, jobs, dataset)
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "cannot write the output" in result.output and "No space left" in result.output
@@ -658,12 +663,9 @@ def test_output_that_cannot_be_written_is_a_clean_error(
     assert not multiprocessing.active_children()
 
 
-def test_pieces_left_untaken_neither_hang_nor_leak(project: Path, tmp_path: Path) -> None:
-    """A caller that takes one piece of a file and moves on (its generator never closed):
-    the next file's pieces are its own, and leaving the checker stops the workers, which
-    were blocked sending results nobody read (26 problems a record, megabytes a piece).
-    In a child process, so that a hang fails instead of waiting."""
-    script = """
+# The start of a child process's script: thresholds low enough for a few kB to go
+# through workers, the package and settings; argv: generated dir, the file to check.
+_CHILD = """
 import sys
 from pathlib import Path
 from codegen.data import record_checks
@@ -675,6 +677,22 @@ record_checks.CHUNK_BYTES = 2_000
 record_checks.CHUNK_LINES = 37
 package = load_generated_package(Path(sys.argv[1]))
 settings = record_checks.Settings("standard", "char", rules_from_package(package))
+"""
+
+
+def _child_args(project: Path, tmp_path: Path) -> list[str]:
+    """The child's arguments: 3,000 records of 26 problems each (megabytes of results)."""
+    path = tmp_path / "accept.jsonl"
+    path.write_bytes(b"{}\n" * 3000)
+    return [str(project / "generated"), str(path)]
+
+
+def test_pieces_left_untaken_neither_hang_nor_leak(project: Path, tmp_path: Path) -> None:
+    """A caller that takes one piece of a file and moves on (its generator never closed):
+    the next file's pieces are its own, and leaving the checker stops the workers, which
+    were blocked sending results nobody read (26 problems a record, megabytes a piece).
+    In a child process, so that a hang fails instead of waiting."""
+    script = _CHILD + """
 path = Path(sys.argv[2])
 with record_checks.RecordChecker(package, settings, lambda f, s: 1, 1) as checker:
     alone = sum(piece.size for piece in checker.pieces("accept", path))
@@ -702,10 +720,8 @@ with record_checks.RecordChecker(package, settings, lambda f, s: 1, 2) as checke
     next(kept)
 print(alone, again, third, refused)
 """
-    path = tmp_path / "accept.jsonl"
-    path.write_bytes(b"{}\n" * 3000)
     done = subprocess.run(
-        [sys.executable, "-c", script, str(project / "generated"), str(path)],
+        [sys.executable, "-c", script, *_child_args(project, tmp_path)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -715,18 +731,8 @@ print(alone, again, third, refused)
     assert done.stdout.split() == ["3000", "3000", "3000", "True"]
 
 
-_WORKERS_SCRIPT = """
-import os, signal, sys
-from pathlib import Path
-from codegen.data import record_checks
-from codegen.data.datasets import rules_from_package
-from codegen.data.generated_package import load_generated_package
-
-record_checks.PARALLEL_MIN_BYTES = 0
-record_checks.CHUNK_BYTES = 2_000
-record_checks.CHUNK_LINES = 37
-package = load_generated_package(Path(sys.argv[1]))
-settings = record_checks.Settings("standard", "char", rules_from_package(package))
+_WORKERS_SCRIPT = _CHILD + """
+import os, signal
 with record_checks.RecordChecker(package, settings, lambda f, s: 1, 2) as checker:
     pieces = checker.pieces("accept", Path(sys.argv[2]))
     next(pieces)
@@ -743,10 +749,8 @@ print("left", flush=True)  # the checker stopped the live worker without waiting
 
 
 def _workers_run(project: Path, tmp_path: Path, mode: str) -> subprocess.Popen[str]:
-    path = tmp_path / "accept.jsonl"
-    path.write_bytes(b"{}\n" * 3000)
     return subprocess.Popen(
-        [sys.executable, "-c", _WORKERS_SCRIPT, str(project / "generated"), str(path), mode],
+        [sys.executable, "-c", _WORKERS_SCRIPT, *_child_args(project, tmp_path), mode],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -793,16 +797,7 @@ def test_clean_data_with_a_full_disk_under_the_summary(
 ) -> None:
     """No problems: the summary goes to standard output, which cannot be written: the
     same clean error, exit 2."""
-    from codegen.cli import validate as validate_module
-
-    echo = validate_module.click.echo
-
-    def full(message: Any = None, *args: Any, err: bool = False, **kwargs: Any) -> None:
-        if not err:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        echo(message, *args, err=err, **kwargs)
-
-    monkeypatch.setattr(validate_module.click, "echo", full)
+    _full_disk_under_stdout(monkeypatch)
     empty = tmp_path / "accept.jsonl"
     empty.write_bytes(b"")
     result = run(project, 1, "--interface", "accept", empty)
