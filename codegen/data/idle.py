@@ -107,7 +107,7 @@ def cpu_quota(cgroups: str = "/proc/self/cgroup", root: str = "/sys/fs/cgroup") 
             for directory in _up_from(Path(root), path):
                 found.extend(_quota_v2(directory))
         elif "cpu" in controllers.split(","):  # v1: a tree per controller (set)
-            for base in (Path(root) / controllers, Path(root) / "cpu"):
+            for base in dict.fromkeys((Path(root) / controllers, Path(root) / "cpu")):
                 for directory in _up_from(base, path):
                     found.extend(_quota_v1(directory))
     return min(found) if found else None

@@ -544,9 +544,11 @@ class _Workers:
         try:
             for worker in range(self.count):
                 while self.queued[worker]:
-                    status, _ = self._receive(worker)
-                    if status != "chunk":
-                        self.queued[worker] -= 1
+                    try:
+                        for _ in self.results(worker):
+                            pass
+                    except OSError:
+                        pass  # that piece's own read error: it is over all the same
         except WorkerError:
             if not quietly:
                 raise
